@@ -1,0 +1,31 @@
+"""Shared command-line plumbing for the data scripts."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fetalhc.paths import DATASET_DIR, DataNotFoundError, hc18_dir
+
+DEFAULT_MASK_DIR = DATASET_DIR / "masks"
+DEFAULT_DATASET_CSV = DATASET_DIR / "hc18_dataset.csv"
+DEFAULT_AUG_DIR = DATASET_DIR / "augmented"
+DEFAULT_AUG_CSV = DATASET_DIR / "hc18_augmented.csv"
+
+
+def add_hc18_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hc18-dir", type=Path, default=None,
+                        help="HC18 folder (default: $HC18_DIR, else ../shared/hc18, else dataset/)")
+
+
+def resolve_hc18(args: argparse.Namespace) -> Path:
+    return hc18_dir(args.hc18_dir)
+
+
+def run(main) -> None:
+    """Run ``main()``; turn a missing-data error into a one-line message and exit status 2."""
+    try:
+        sys.exit(main())
+    except DataNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Evaluation of measurements against the HC18 reference annotations."""

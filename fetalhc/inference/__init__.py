@@ -1,0 +1,1 @@
+"""Batch measurement of image folders and the HC18 challenge submission."""

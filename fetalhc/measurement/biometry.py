@@ -1,0 +1,51 @@
+"""Head biometry from a probability map: ellipse, HC, BPD, OFD, cephalic index, quality signals."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fetalhc.imaging.types import PixelSpacing
+from fetalhc.measurement.contour import head_outline
+from fetalhc.measurement.geometry import Ellipse, fit_ellipse
+from fetalhc.measurement.quality import QualitySignals, assess_quality
+
+
+@dataclass(frozen=True)
+class Biometry:
+    """Measurements of one head. Pixel values always; millimetres only when calibrated."""
+
+    ellipse: Ellipse              # original-image pixels, cv2.ellipse convention
+    hc_px: float
+    ofd_px: float                 # occipito-frontal diameter = major axis
+    bpd_px: float                 # biparietal diameter (outer-outer) = minor axis
+    cephalic_index: float         # BPD / OFD x 100 (in mm when calibrated)
+    spacing: PixelSpacing | None
+    hc_mm: float | None
+    ofd_mm: float | None
+    bpd_mm: float | None
+    quality: QualitySignals
+
+    @property
+    def calibrated(self) -> bool:
+        return self.spacing is not None
+
+
+def measure_head(prob: np.ndarray, image_shape: tuple[int, int], spacing: PixelSpacing | None = None,
+                 threshold: float = 0.5) -> Biometry:
+    """Fit the head ellipse to ``prob`` (any resolution) and measure it on the original image grid.
+
+    With anisotropic pixels the millimetre values come from a second fit in millimetre space:
+    an ellipse in pixels is not, after unequal scaling, the ellipse with scaled axes.
+    """
+    region = head_outline(prob, image_shape, threshold)
+    ellipse = fit_ellipse(region.outline_xy)
+    hc_mm = ofd_mm = bpd_mm = None
+    ci = 100.0 * ellipse.semi_minor / ellipse.semi_major
+    if spacing is not None:
+        mm = fit_ellipse(region.outline_xy * np.array([spacing.x_mm, spacing.y_mm]))
+        hc_mm, ofd_mm, bpd_mm = mm.perimeter, 2 * mm.semi_major, 2 * mm.semi_minor
+        ci = 100.0 * mm.semi_minor / mm.semi_major
+    quality = assess_quality(prob, region, ellipse, image_shape, hc_mm, threshold)
+    return Biometry(ellipse, ellipse.perimeter, 2 * ellipse.semi_major, 2 * ellipse.semi_minor, ci,
+                    spacing, hc_mm, ofd_mm, bpd_mm, quality)

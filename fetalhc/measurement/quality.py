@@ -1,0 +1,121 @@
+"""Quality signals of a measurement, a confidence built from them, and a verdict with reasons.
+
+Every number here is computed from the probability map and the fitted ellipse of the image
+at hand: how elliptical the segmented region is (a skull section is), how sure the network is
+inside it and along its edge, whether the head leaves the image, and whether its size is
+possible for a fetus.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fetalhc.measurement.contour import HeadRegion
+from fetalhc.measurement.geometry import Ellipse
+
+# Plausible fetal HC: from about 11 weeks (~60 mm) to well past term (~380 mm); HC18 spans 44-346 mm.
+PLAUSIBLE_HC_MM = (40.0, 400.0)
+CLIPPED_FRACTION_LIMIT = 0.02   # more than 2 % of the ellipse outside the image: part of the head is estimated
+MIN_CEPHALIC_INDEX = 60.0       # below this the region is too elongated for a head section
+GOOD_CONFIDENCE = 0.85
+FAIR_CONFIDENCE = 0.60
+
+
+@dataclass(frozen=True)
+class QualitySignals:
+    ellipse_iou: float          # region vs its fitted ellipse, in map pixels
+    mean_probability: float     # mean network probability inside the region
+    edge_sharpness: float       # 1 = the map jumps from 0 to 1 at the outline, 0 = it hovers at 0.5
+    clipped_fraction: float     # share of the ellipse's perimeter outside the image
+    plausible_size: bool | None  # None when uncalibrated
+    cephalic_index_px: float
+    confidence: float
+    verdict: str                # "Good", "Fair" or "Poor"
+    flags: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {
+            "ellipse_iou": round(self.ellipse_iou, 4),
+            "mean_probability": round(self.mean_probability, 4),
+            "edge_sharpness": round(self.edge_sharpness, 4),
+            "clipped_fraction": round(self.clipped_fraction, 4),
+            "plausible_size": self.plausible_size,
+            "confidence": round(self.confidence, 3),
+            "verdict": self.verdict,
+            "flags": list(self.flags),
+        }
+
+
+def _map_grid_in_image(shape_map: tuple[int, int], image_shape: tuple[int, int]):
+    h_map, w_map = shape_map
+    h_img, w_img = image_shape
+    ys, xs = np.mgrid[0:h_map, 0:w_map].astype(np.float32)
+    return (xs + 0.5) * (w_img / w_map) - 0.5, (ys + 0.5) * (h_img / h_map) - 0.5
+
+
+def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, image_shape: tuple[int, int],
+                   hc_mm: float | None, threshold: float = 0.5) -> QualitySignals:
+    """Signals, confidence and verdict for one measurement."""
+    xs, ys = _map_grid_in_image(prob.shape, image_shape)
+    inside_ellipse = ellipse.contains(xs, ys)
+    union = np.logical_or(inside_ellipse, region.mask).sum()
+    iou = float(np.logical_and(inside_ellipse, region.mask).sum() / union) if union else 0.0
+    mean_prob = float(prob[region.mask].mean())
+
+    # Sharpness along the outline: probability a little inside vs a little outside the ellipse.
+    pts = ellipse.sample(180)
+    center = np.array([ellipse.center_x, ellipse.center_y])
+    h_img, w_img = image_shape
+    h_map, w_map = prob.shape
+    step = 2.0 * max(w_img / w_map, h_img / h_map)  # two map pixels, in image pixels
+    radial = pts - center
+    radial /= np.maximum(np.linalg.norm(radial, axis=1, keepdims=True), 1e-6)
+
+    def sample(points: np.ndarray) -> np.ndarray:
+        col = np.clip(np.round((points[:, 0] + 0.5) * w_map / w_img - 0.5), 0, w_map - 1).astype(int)
+        row = np.clip(np.round((points[:, 1] + 0.5) * h_map / h_img - 0.5), 0, h_map - 1).astype(int)
+        return prob[row, col]
+
+    in_image = ((pts[:, 0] >= -0.5) & (pts[:, 0] <= w_img - 0.5)
+                & (pts[:, 1] >= -0.5) & (pts[:, 1] <= h_img - 0.5))
+    clipped = float(1.0 - in_image.mean())
+    if in_image.any():
+        inner = sample(pts[in_image] - step * radial[in_image])
+        outer = sample(pts[in_image] + step * radial[in_image])
+        sharpness = float(np.clip(np.mean(inner - outer), 0.0, 1.0))
+    else:
+        sharpness = 0.0
+
+    ci = 100.0 * ellipse.semi_minor / ellipse.semi_major
+    plausible = None if hc_mm is None else bool(PLAUSIBLE_HC_MM[0] <= hc_mm <= PLAUSIBLE_HC_MM[1])
+
+    flags = []
+    if iou < 0.95:
+        flags.append(f"segmented region is not elliptical (agreement with fitted ellipse {iou:.0%})")
+    if mean_prob < 0.9:
+        flags.append(f"the network is unsure of the head region (mean probability {mean_prob:.2f})")
+    if sharpness < 0.7:
+        flags.append(f"the skull outline is faint or ambiguous (edge contrast {sharpness:.2f})")
+    if clipped > CLIPPED_FRACTION_LIMIT:
+        flags.append(f"{clipped:.0%} of the head lies outside the image; that part is extrapolated")
+    if plausible is False:
+        flags.append(f"HC {hc_mm:.0f} mm is outside the plausible fetal range "
+                     f"{PLAUSIBLE_HC_MM[0]:.0f}-{PLAUSIBLE_HC_MM[1]:.0f} mm; check the pixel size")
+    if ci < MIN_CEPHALIC_INDEX:
+        flags.append(f"the fitted ellipse is unusually elongated (ratio {ci:.0f}%); check the plane")
+
+    # Each factor is in [0, 1]; a failure in any of them pulls the product down.
+    confidence = iou * mean_prob * (0.5 + 0.5 * sharpness) * (1.0 - min(clipped, 0.5))
+    if plausible is False:
+        confidence *= 0.5
+    if ci < MIN_CEPHALIC_INDEX:
+        confidence *= 0.8
+    confidence = float(np.clip(confidence, 0.0, 1.0))
+    if confidence >= GOOD_CONFIDENCE and not flags:
+        verdict = "Good"
+    elif confidence >= FAIR_CONFIDENCE and plausible is not False:
+        verdict = "Fair"
+    else:
+        verdict = "Poor"
+    return QualitySignals(iou, mean_prob, sharpness, clipped, plausible, ci, confidence, verdict, tuple(flags))

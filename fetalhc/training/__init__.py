@@ -1,0 +1,1 @@
+"""Training of the DAG V-Net on the HC18 data set CSV."""
