@@ -30,7 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
     p.add_argument("--out", type=Path, required=True, help="run folder for checkpoints and logs")
-    p.add_argument("--epochs", type=int, default=EPOCHS)
+    p.add_argument("--epochs", type=int, default=None, help=f"default {EPOCHS} (2 with --quick)")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     p.add_argument("--lr", type=float, default=LEARNING_RATE)
     p.add_argument("--widths", type=str, default=",".join(map(str, WIDTHS)))
@@ -48,10 +48,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.quick:
-        args.epochs, steps_override, limit = 2, 2, 8
+        args.epochs, steps_override, limit = args.epochs or 2, 2, 8
         args.batch_size = 2
     else:
-        steps_override, limit = None, None
+        args.epochs, steps_override, limit = args.epochs or EPOCHS, None, None
 
     import keras
     import tensorflow as tf
@@ -134,7 +134,7 @@ def main(argv=None) -> int:
                "command": "python -m fetalhc.training.train " + " ".join(argv if argv is not None else sys.argv[1:])}
     (args.out / "train_summary.json").write_text(json.dumps(summary, indent=2))
     if args.export:
-        export_savedmodel(keras.models.load_model(best), args.export)
+        export_savedmodel(keras.models.load_model(best, compile=False), args.export)
         print(f"exported {best} -> {args.export}")
     return 0
 

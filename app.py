@@ -1,0 +1,20 @@
+"""Entry point: ``gunicorn -c gunicorn.conf.py app:app`` (production, Docker) or ``python app.py``.
+
+Both serve on ``PORT`` (default 8080) and never in debug mode.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides real errors
+
+from fetalhc.web import create_app  # noqa: E402
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+app = create_app()
+
+if __name__ == "__main__":
+    # Werkzeug's server is for trying the app on one machine; deployments use gunicorn.
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8080")), debug=False)

@@ -1,0 +1,99 @@
+"""Publish a training run as the app's model: ``python -m fetalhc.model.publish --run runs/NAME``.
+
+Exports the run's best checkpoint as a SavedModel and writes ``model_card.json`` beside it
+(architecture, parameters, preprocessing, data split, training command and epochs, date).
+Validation metrics are added by ``python -m fetalhc.evaluation.evaluate --update-card``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from datadaprocess.cli import DEFAULT_DATASET_CSV
+from datadaprocess.dataset_csv import read_dataset_table
+from datadaprocess.split import SPLIT_SEED, VALIDATION_FRACTION
+from fetalhc import __version__
+from fetalhc.model.loader import CARD_NAME
+from fetalhc.paths import DEFAULT_MODEL_DIR
+
+
+def build_card(model, run: Path, dataset_csv: Path) -> dict:
+    table = read_dataset_table(dataset_csv)
+    val = table[table["split"] == "validation"]
+    history = pd.read_csv(run / "history.csv")
+    summary = json.loads((run / "train_summary.json").read_text())
+    best = history.loc[history["val_hc_mae_mm"].idxmin()]
+    widths = [model.get_layer(f"enc{i}_add").output.shape[-1] for i in range(5)]
+    return {
+        "name": "dag_vnet",
+        "version": f"{__version__}+{date.today():%Y%m%d}",
+        "date": date.today().isoformat(),
+        "architecture": {
+            "type": "DAG V-Net: 2D V-Net with residual stages, strided-convolution down-sampling, "
+                    "attention gates on the skip connections and deep supervision (3 heads)",
+            "reference": "Zeng et al., J Digit Imaging 34:134-148 (2021)",
+            "stage_widths": widths,
+            "served_head": "main_output (auxiliary heads are used in training only)",
+        },
+        "parameters": int(model.count_params()),
+        "input": {"shape": [256, 256, 1], "dtype": "float32",
+                  "preprocessing": "grayscale uint8 image resized to 256x256 (cv2.INTER_AREA, aspect not kept), "
+                                   "divided by 255",
+                  "output": "probability of fetal head per pixel, 256x256; served with horizontal-flip averaging"},
+        "data_split": {
+            "dataset": "HC18 training set (van den Heuvel et al., PLoS ONE 2018, doi:10.5281/zenodo.1327317), "
+                       "development subset of 798 images / 645 subjects",
+            "rule": f"by subject (leading 3-digit number), seed {SPLIT_SEED}, "
+                    f"{VALIDATION_FRACTION:.0%} of subjects for validation (datadaprocess/split.py)",
+            "train_images": int((table["split"] == "train").sum()),
+            "validation_images": int(len(val)),
+            "validation_subjects": sorted(val["subject"].astype(str).unique().tolist()),
+        },
+        "training": {
+            "command": summary["command"],
+            "epochs_run": int(summary["epochs_run"]),
+            "best_epoch": int(summary["best_epoch"]),
+            "train_minutes": round(float(summary["train_minutes"]), 1),
+            "loss": "per head soft Dice + BCE, weights 1.0 / 0.5 / 0.25 (main / aux 1 / aux 2)",
+            "augmentation": "on the fly, datadaprocess.augment.build_transform (soft masks, linear interpolation)",
+            "optimizer": "Adam, cosine-decayed learning rate",
+            "selection": "checkpoint with the lowest validation mean absolute HC difference",
+            "best_epoch_validation": {k: round(float(best[k]), 4) for k in
+                                      ("val_hc_mae_mm", "val_hc_p95_mm", "val_dice")},
+            "hardware": "2 CPU cores",
+        },
+        "metrics": {},
+        "intended_use": "Research use only; not for diagnostic use. Measures the head circumference of a fetus "
+                        "on a 2D ultrasound image in the standard transthalamic plane; a clinician must check "
+                        "every measurement. Not validated on images unlike HC18 (other devices, planes, "
+                        "pathologies).",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", type=Path, required=True, help="training run folder (with best.keras)")
+    p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
+    p.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
+    args = p.parse_args(argv)
+    import keras
+
+    from fetalhc.model.export import export_savedmodel
+
+    model = keras.models.load_model(args.run / "best.keras", compile=False)
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    export_savedmodel(model, args.out)
+    (args.out / CARD_NAME).write_text(json.dumps(build_card(model, args.run, args.dataset_csv), indent=2))
+    print(f"published {args.run / 'best.keras'} -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

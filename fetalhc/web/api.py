@@ -1,0 +1,78 @@
+"""``POST /`` (JSON or HTML by negotiation), ``/health``, ``/openapi.json`` and ``/model``."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, render_template, request
+
+import fetalhc
+from fetalhc.web.api_error import ApiError
+from fetalhc.web.measure import measure as run_measurement
+from fetalhc.web.model_state import model_state
+from fetalhc.web.negotiation import wants_json
+from fetalhc.web.openapi import openapi_document
+from fetalhc.web.page import render_index
+from fetalhc.web.security import check_measure_client
+from fetalhc.web.uploads import parse_measure_request
+
+api = Blueprint("api", __name__)
+api.before_request(check_measure_client)
+
+NOT_FOR_DIAGNOSIS = "Research use only, not a medical device: not for diagnostic use."
+MODEL_UNAVAILABLE = ("The measurement model is not loaded on this server, so no image can be measured. "
+                     "Try again later or ask the administrator to check /health.")
+
+
+def format_uptime(seconds: float) -> str:
+    """``"2d 14h 30m"``; days and hours only once they are reached."""
+    minutes = int(seconds // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = ([f"{days}d"] if days else []) + ([f"{hours}h"] if days or hours else []) + [f"{minutes}m"]
+    return " ".join(parts)
+
+
+@api.post("/")
+def measure():
+    segmenter = model_state().segmenter
+    if segmenter is None:
+        raise ApiError(503, "model_unavailable", MODEL_UNAVAILABLE)
+    as_json = wants_json()
+    req = parse_measure_request(request.form, request.files)
+    # The page without JavaScript always shows the drawn result; API clients ask for it.
+    body = run_measurement(req, segmenter, current_app.config["MAX_PIXELS"],
+                           with_overlay=req.overlay or not as_json)
+    body["request_id"] = g.request_id
+    if as_json:
+        return jsonify(body)
+    return render_index(result=body)
+
+
+@api.get("/health")
+def health():
+    state = model_state()
+    body = {"status": "healthy" if state.segmenter else "unhealthy",
+            "model_loaded": state.segmenter is not None,
+            "version": fetalhc.__version__,
+            "uptime": format_uptime(state.uptime_s),
+            "uptime_s": round(state.uptime_s, 1),
+            "model": None if state.segmenter is None else
+            {"name": state.segmenter.name, "version": state.segmenter.version}}
+    if state.segmenter is None:
+        body["reason"] = state.error
+        return jsonify(body), 503
+    return jsonify(body)
+
+
+@api.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@api.get("/model")
+def model_info():
+    segmenter = model_state().segmenter
+    if segmenter is None:
+        raise ApiError(503, "model_unavailable", MODEL_UNAVAILABLE)
+    if wants_json():
+        return jsonify(status="success", model={"name": segmenter.name, "version": segmenter.version},
+                       card=segmenter.card, notice=NOT_FOR_DIAGNOSIS)
+    return render_template("model.html", model=segmenter, card=segmenter.card, notice=NOT_FOR_DIAGNOSIS)

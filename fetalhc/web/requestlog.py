@@ -1,0 +1,35 @@
+"""A request id for every request, and one log line per request without any patient data.
+
+The line holds the id, method, route, status, body sizes and duration. It never holds file
+names, form values, DICOM fields or pixels: those may identify a patient.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+log = logging.getLogger(__name__)
+
+
+def _start() -> None:
+    g.request_id = uuid.uuid4().hex
+    g.started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.request_id
+    # request.path is the route, not user data: the app has no path parameters.
+    log.info("request_id=%s method=%s path=%s status=%d in_bytes=%s out_bytes=%s ms=%.1f",
+             g.request_id, request.method, request.path if request.url_rule else "(unrouted)",
+             response.status_code, request.content_length or 0, response.content_length,
+             1000.0 * (time.perf_counter() - g.started))
+    return response
+
+
+def init_request_log(app: Flask) -> None:
+    """Register first, so every other hook (rate limit, CSRF) already has ``g.request_id``."""
+    app.before_request(_start)
+    app.after_request(_finish)

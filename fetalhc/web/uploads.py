@@ -1,0 +1,111 @@
+"""The fields of ``POST /``, read and checked; uploads stay in memory.
+
+Werkzeug spools uploads above 500 kB into a temporary file; :class:`InMemoryRequest` keeps
+them in memory instead, so an ultrasound image never touches the disk. ``MAX_CONTENT_LENGTH``
+bounds the memory one request can take.
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from typing import IO
+
+from flask import Request
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict
+
+from fetalhc.web.api_error import ApiError
+
+PIXEL_SIZE_MM_RANGE = (0.01, 2.0)
+GA_WEEKS_RANGE = (10.0, 45.0)
+
+
+class InMemoryRequest(Request):
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
+        return io.BytesIO()
+
+
+@dataclass(frozen=True)
+class MeasureRequest:
+    image: bytes
+    pixel_size_mm: float | None
+    ga_weeks: float | None
+    frame: int
+    overlay: bool
+
+
+def _shown(raw: str) -> str:
+    """The user's value, shortened, for an error message."""
+    return repr(raw if len(raw) <= 20 else raw[:20] + "...")
+
+
+def _invalid(field: str, rule: str, raw: str) -> ApiError:
+    return ApiError(400, "invalid_field", f"The field '{field}' {rule}; got {_shown(raw)}. "
+                                          "Correct it or leave it empty.")
+
+
+def _optional_float(form: ImmutableMultiDict, field: str, low: float, high: float, unit: str) -> float | None:
+    raw = form.get(field, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and low <= value <= high):
+        raise _invalid(field, f"must be a number from {low:g} to {high:g} {unit}", raw)
+    return value
+
+
+def _optional_int(form: ImmutableMultiDict, field: str, low: int, high: int | None) -> int | None:
+    raw = form.get(field, "").strip()
+    if not raw:
+        return None
+    rule = f"must be a whole number from {low} to {high}" if high is not None else \
+        f"must be a whole number, {low} or more"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _invalid(field, rule, raw) from None
+    if value < low or (high is not None and value > high):
+        raise _invalid(field, rule, raw)
+    return value
+
+
+def _gestational_age(form: ImmutableMultiDict) -> float | None:
+    """``ga_weeks`` (decimal weeks) plus the optional ``ga_days`` (0-6) of the page's two fields."""
+    weeks = _optional_float(form, "ga_weeks", *GA_WEEKS_RANGE, "weeks")
+    days = _optional_int(form, "ga_days", 0, 6)
+    if days is None:
+        return weeks
+    if weeks is None:
+        raise ApiError(400, "invalid_field", "The field 'ga_days' needs 'ga_weeks' as well: enter the "
+                                             "gestational age as weeks plus days.")
+    total = weeks + days / 7.0
+    if total > GA_WEEKS_RANGE[1]:
+        raise ApiError(400, "invalid_field", f"The fields 'ga_weeks' and 'ga_days' give {total:.2f} weeks; "
+                                             f"the gestational age must be at most {GA_WEEKS_RANGE[1]:g} weeks.")
+    return total
+
+
+def _image_bytes(files: ImmutableMultiDict) -> bytes:
+    upload: FileStorage | None = files.get("image")
+    # A browser form submitted without a chosen file sends an empty part with no file name.
+    data = upload.read() if upload is not None else b""
+    if upload is None or (not data and not upload.filename):
+        raise ApiError(400, "missing_image", "No image was sent. Choose an ultrasound image "
+                                             "(PNG, JPEG, BMP, TIFF or DICOM) and send it in the field 'image'.")
+    return data
+
+
+def parse_measure_request(form: ImmutableMultiDict, files: ImmutableMultiDict) -> MeasureRequest:
+    """The checked fields of ``POST /``; raises :class:`ApiError` 400 naming the field at fault."""
+    image = _image_bytes(files)
+    pixel_size_mm = _optional_float(form, "pixel_size_mm", *PIXEL_SIZE_MM_RANGE, "mm per pixel")
+    ga_weeks = _gestational_age(form)
+    frame = _optional_int(form, "frame", 0, None) or 0
+    overlay = form.get("overlay", "").strip()
+    if overlay not in ("", "0", "1"):
+        raise _invalid("overlay", "must be 1 (include the overlay image) or 0", overlay)
+    return MeasureRequest(image, pixel_size_mm, ga_weeks, frame, overlay == "1")
