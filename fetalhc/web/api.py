@@ -75,4 +75,4 @@ def model_info():
     if wants_json():
         return jsonify(status="success", model={"name": segmenter.name, "version": segmenter.version},
                        card=segmenter.card, notice=NOT_FOR_DIAGNOSIS)
-    return render_template("model.html", model=segmenter, card=segmenter.card, notice=NOT_FOR_DIAGNOSIS)
+    return render_template("model.html", card=segmenter.card, notice=NOT_FOR_DIAGNOSIS)

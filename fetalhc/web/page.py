@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
+import fetalhc
 from fetalhc.web.model_state import model_state
 from fetalhc.web.uploads import GA_WEEKS_RANGE, PIXEL_SIZE_MM_RANGE
 
@@ -55,12 +56,18 @@ def _json_download(body: dict) -> str:
 
 def render_index(result: dict | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
     """The form page, with a result or an error message when given."""
-    state = model_state()
     html = render_template(
-        "index.html", result=result, error=error, model=state.segmenter, model_error=state.error,
+        "index.html", result=result, error=error, model_error=model_state().error,
         rows=result_rows(result) if result else [], json_href=_json_download(result) if result else None,
-        pixel_size_range=PIXEL_SIZE_MM_RANGE, ga_range=GA_WEEKS_RANGE)
+        pixel_size_range=PIXEL_SIZE_MM_RANGE, ga_range=GA_WEEKS_RANGE,
+        max_upload_mb=f"{current_app.config['MAX_CONTENT_LENGTH'] / (1024 * 1024):g}")
     return html, status
+
+
+@page.app_context_processor
+def _site_context() -> dict:
+    """What the layout of every page shows: the app's and the model's versions."""
+    return {"version": fetalhc.__version__, "model": model_state().segmenter}
 
 
 @page.get("/")

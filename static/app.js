@@ -1,0 +1,175 @@
+// fetalhc page: drop zone, preview, fetch + JSON rendering, client-side downloads.
+// Without this file the form posts normally and the server renders the same result.
+"use strict";
+(function () {
+  document.documentElement.classList.add("js");
+
+  const $ = (id) => document.getElementById(id);
+  const form = $("measure-form");
+  if (!form) return;
+  const input = $("image"), zone = $("dropzone"), submit = $("submit"), busy = $("busy");
+  const errorBox = $("error"), result = $("result");
+  const frameField = $("frame-field"), frameInput = $("frame");
+  let blobUrls = [];
+
+  // --- choosing a file -------------------------------------------------------------------
+  async function isDicom(file) {
+    if (/\.dcm$/i.test(file.name) || file.type === "application/dicom") return true;
+    const magic = new Uint8Array(await file.slice(128, 132).arrayBuffer());
+    return String.fromCharCode(...magic) === "DICM";
+  }
+
+  function setFrameField(show) {
+    frameField.hidden = !show;
+    frameInput.disabled = !show; // a hidden frame number is not sent
+  }
+
+  async function showPreview() {
+    const file = input.files[0];
+    const img = $("preview-img"), note = $("preview-note");
+    if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+    img.removeAttribute("src");
+    $("preview").hidden = !file;
+    if (!file) return;
+    $("file-name").textContent = file.name + " (" + (file.size / 1e6).toFixed(1) + " MB)";
+    const dicom = await isDicom(file);
+    setFrameField(dicom || /\.tiff?$/i.test(file.name));
+    img.hidden = dicom;
+    note.hidden = !dicom;
+    note.textContent = dicom ? "DICOM selected: no preview in the browser; the server reads the image and its calibration." : "";
+    if (!dicom) {
+      img.onerror = () => { img.hidden = true; note.hidden = false; note.textContent = "No preview for this format; it can still be measured."; };
+      img.src = URL.createObjectURL(file); // stays in the browser
+    }
+  }
+
+  input.addEventListener("change", showPreview);
+  ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => {
+    e.preventDefault(); zone.classList.add("dragover");
+  }));
+  ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, () => zone.classList.remove("dragover")));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    if (!e.dataTransfer.files.length) return;
+    input.files = e.dataTransfer.files;
+    showPreview();
+  });
+  setFrameField(false);
+
+  // --- rendering a result (mirrors result_rows in fetalhc/web/page.py) --------------------
+  const sources = { form: "entered", dicom: "from the DICOM file" };
+  const length = (r, key) => r[key + "_mm"] !== null ? r[key + "_mm"].toFixed(1) + " mm" : r[key + "_px"].toFixed(1) + " px";
+
+  function resultRows(r) {
+    const rows = [["BPD", length(r, "bpd")], ["OFD", length(r, "ofd")], ["Cephalic index", r.cephalic_index.toFixed(1)]];
+    const ga = r.gestational_age;
+    if (ga === null) {
+      rows.push(["Gestational age", "needs the pixel size"]);
+    } else {
+      const h = ga.hadlock, ig = ga.intergrowth21;
+      rows.push(["GA (Hadlock)", h.ga_weeks !== null ? `${h.ga_text} (±2 SD ${h.low_text} to ${h.high_text})` : h.reason]);
+      rows.push(["GA (INTERGROWTH-21st)", ig.ga_text || ig.reason]);
+    }
+    const c = r.centile;
+    if (c !== null) {
+      rows.push([`HC at ${c.ga_text}`, c.z !== null
+        ? `z ${c.z >= 0 ? "+" : ""}${c.z.toFixed(2)}, centile ${c.centile.toFixed(1)} (${c.classification})` : c.reason]);
+    }
+    rows.push(["Pixel size", r.pixel_size_mm === null ? "not given"
+      : `${Number(r.pixel_size_mm.toPrecision(6))} mm/pixel (${sources[r.pixel_size_source] || r.pixel_size_source})`]);
+    rows.push(["Processing time", r.processing_time]);
+    return rows;
+  }
+
+  function fillList(el, items, make) {
+    el.replaceChildren(...items.map(make));
+  }
+
+  function flatten(obj, prefix, out) {
+    for (const [k, v] of Object.entries(obj)) {
+      const key = prefix ? prefix + "." + k : k;
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) flatten(v, key, out);
+      else out[key] = Array.isArray(v) ? v.join("; ") : v === null ? "" : String(v);
+    }
+    return out;
+  }
+
+  function toCsv(record) {
+    const cell = (s) => (/[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s);
+    const flat = flatten(record, "", {});
+    return Object.keys(flat).map(cell).join(",") + "\n" + Object.values(flat).map(cell).join(",") + "\n";
+  }
+
+  function blobLink(id, text, type) {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    blobUrls.push(url);
+    $(id).href = url;
+    $(id).hidden = false;
+  }
+
+  function render(r) {
+    blobUrls.forEach((u) => URL.revokeObjectURL(u));
+    blobUrls = [];
+    $("hc-value").textContent = r.circumference + " " + r.circumference_unit;
+    $("uncalibrated").hidden = r.calibrated;
+    const badge = $("quality-badge");
+    badge.textContent = r.image_quality;
+    badge.className = "badge badge-" + r.image_quality.toLowerCase();
+    $("confidence").textContent = r.confidence.toFixed(2);
+    fillList($("quality-flags"), r.quality_flags, (f) => Object.assign(document.createElement("li"), { textContent: f }));
+    fillList($("rows"), resultRows(r), ([label, value]) => {
+      const div = document.createElement("div");
+      div.append(Object.assign(document.createElement("dt"), { textContent: label }),
+        Object.assign(document.createElement("dd"), { textContent: value }));
+      return div;
+    });
+    const png = "data:image/png;base64," + r.overlay_png_base64;
+    $("overlay-img").src = png;
+    $("dl-png").href = png;
+    const record = Object.assign({}, r);
+    delete record.overlay_png_base64;
+    blobLink("dl-json", JSON.stringify(record, null, 2), "application/json");
+    blobLink("dl-csv", toCsv(record), "text/csv");
+    $("request-id").textContent = r.request_id;
+    result.hidden = false;
+    result.focus();
+    result.scrollIntoView({ block: "start", behavior: "smooth" });
+  }
+
+  // --- submitting ------------------------------------------------------------------------
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = !message;
+  }
+
+  function setBusy(on) {
+    submit.disabled = on;
+    busy.hidden = !on;
+    form.setAttribute("aria-busy", on ? "true" : "false");
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const file = input.files[0];
+    if (!file) { showError("Choose an ultrasound image first."); input.focus(); return; }
+    showError("");
+    result.hidden = true; // never leave the previous image's result beside a new attempt
+    const data = new FormData(form);
+    data.set("image", file, "upload"); // the file's own name (often a patient's) never leaves the browser
+    setBusy(true);
+    try {
+      const response = await fetch(form.action, {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": form.elements.csrf_token.value },
+      });
+      let body;
+      try { body = await response.json(); } catch (_) { body = null; }
+      if (body && body.status === "success") render(body);
+      else showError(body && body.message ? body.message : `The server answered with an unexpected error (HTTP ${response.status}). Retry in a moment.`);
+    } catch (_) {
+      showError("The server could not be reached. Check the connection and retry.");
+    } finally {
+      setBusy(false);
+    }
+  });
+})();
