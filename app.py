@@ -7,9 +7,7 @@ from __future__ import annotations
 import logging
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides real errors
-
-from fetalhc.web import create_app  # noqa: E402
+from fetalhc.web import create_app
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

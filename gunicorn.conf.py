@@ -1,7 +1,7 @@
 """gunicorn settings, read by the Docker image and the tests: ``gunicorn -c gunicorn.conf.py app:app``.
 
-Each worker process loads its own copy of the model (about 1 s and a few hundred MB).
-The app is not preloaded in the master: TensorFlow's thread pools do not survive fork().
+Each worker process loads its own copy of the model (ONNX Runtime: well under a second).
+The app is not preloaded in the master: the runtimes' thread pools do not survive fork().
 """
 import os
 import secrets
@@ -9,15 +9,17 @@ import secrets
 bind = f"0.0.0.0:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # More than one thread per worker is safe (decoding is serialised in fetalhc/web/measure.py),
-# but TensorFlow already uses every core for one prediction, so threads add little.
+# but one prediction already uses FETALHC_THREADS cores (default 2), so threads add little.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-# Loading TensorFlow and the model at worker start must fit in this too.
+# Loading the model at worker start must fit in this too (TensorFlow, if chosen, takes seconds).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 # Our own request log line replaces gunicorn's access log: it has the request id and no query values.
 accesslog = None
 errorlog = "-"
 loglevel = "info"
+# No runtime admin socket (gunicorn 27 creates one under $HOME by default): nothing to manage.
+control_socket_disable = True
 # Worker heartbeat files in memory, not on the container's disk.
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"

@@ -34,11 +34,12 @@
     $("file-name").textContent = file.name + " (" + (file.size / 1e6).toFixed(1) + " MB)";
     const dicom = await isDicom(file);
     setFrameField(dicom || /\.tiff?$/i.test(file.name));
-    img.hidden = dicom;
-    note.hidden = !dicom;
-    note.textContent = dicom ? "DICOM selected: no preview in the browser; the server reads the image and its calibration." : "";
-    if (!dicom) {
-      img.onerror = () => { img.hidden = true; note.hidden = false; note.textContent = "No preview for this format; it can still be measured."; };
+    const showNote = (text) => { img.hidden = Boolean(text); note.hidden = !text; note.textContent = text; };
+    if (dicom) {
+      showNote("DICOM selected: no preview in the browser; the server reads the image and its calibration.");
+    } else {
+      showNote("");
+      img.onerror = () => showNote("No preview for this format; it can still be measured.");
       img.src = URL.createObjectURL(file); // stays in the browser
     }
   }
@@ -58,26 +59,34 @@
 
   // --- rendering a result (mirrors result_rows in fetalhc/web/page.py) --------------------
   const sources = { form: "entered", dicom: "from the DICOM file" };
-  const length = (r, key) => r[key + "_mm"] !== null ? r[key + "_mm"].toFixed(1) + " mm" : r[key + "_px"].toFixed(1) + " px";
+  const length = (r, key) => (r[key + "_mm"] !== null ? r[key + "_mm"].toFixed(1) + " mm"
+    : r[key + "_px"].toFixed(1) + " px");
+
+  const valueOrReason = (label, value, reason) => (value !== null ? [label, value, false]
+    : [label, reason || "", true]);
 
   function resultRows(r) {
-    const rows = [["BPD", length(r, "bpd")], ["OFD", length(r, "ofd")], ["Cephalic index", r.cephalic_index.toFixed(1)]];
+    const rows = [["BPD", length(r, "bpd"), false], ["OFD", length(r, "ofd"), false],
+      ["Cephalic index", r.cephalic_index.toFixed(1), false]];
     const ga = r.gestational_age;
     if (ga === null) {
-      rows.push(["Gestational age", "needs the pixel size"]);
+      rows.push(["Gestational age", "needs the pixel size", true]);
     } else {
       const h = ga.hadlock, ig = ga.intergrowth21;
-      rows.push(["GA (Hadlock)", h.ga_weeks !== null ? `${h.ga_text} (±2 SD ${h.low_text} to ${h.high_text})` : h.reason]);
-      rows.push(["GA (INTERGROWTH-21st)", ig.ga_text || ig.reason]);
+      const band = h.ga_weeks !== null ? `${h.ga_text} (±2 SD ${h.low_text} to ${h.high_text})` : null;
+      rows.push(valueOrReason("GA (Hadlock)", band, h.reason));
+      rows.push(valueOrReason("GA (INTERGROWTH-21st)", ig.ga_text, ig.reason));
     }
     const c = r.centile;
     if (c !== null) {
-      rows.push([`HC at ${c.ga_text}`, c.z !== null
-        ? `z ${c.z >= 0 ? "+" : ""}${c.z.toFixed(2)}, centile ${c.centile.toFixed(1)} (${c.classification})` : c.reason]);
+      const place = c.z === null ? null
+        : `z ${c.z >= 0 ? "+" : ""}${c.z.toFixed(2)}, centile ${c.centile.toFixed(1)} (${c.classification})`;
+      rows.push(valueOrReason(`HC at ${c.ga_text}`, place, c.reason));
     }
-    rows.push(["Pixel size", r.pixel_size_mm === null ? "not given"
-      : `${Number(r.pixel_size_mm.toPrecision(6))} mm/pixel (${sources[r.pixel_size_source] || r.pixel_size_source})`]);
-    rows.push(["Processing time", r.processing_time]);
+    const spacing = r.pixel_size_mm !== null
+      ? `${Number(r.pixel_size_mm.toPrecision(6))} mm/pixel (${sources[r.pixel_size_source] || r.pixel_size_source})` : null;
+    rows.push(valueOrReason("Pixel size", spacing, "not given"));
+    rows.push(["Processing time", r.processing_time, false]);
     return rows;
   }
 
@@ -117,10 +126,10 @@
     badge.className = "badge badge-" + r.image_quality.toLowerCase();
     $("confidence").textContent = r.confidence.toFixed(2);
     fillList($("quality-flags"), r.quality_flags, (f) => Object.assign(document.createElement("li"), { textContent: f }));
-    fillList($("rows"), resultRows(r), ([label, value]) => {
+    fillList($("rows"), resultRows(r), ([label, value, note]) => {
       const div = document.createElement("div");
       div.append(Object.assign(document.createElement("dt"), { textContent: label }),
-        Object.assign(document.createElement("dd"), { textContent: value }));
+        Object.assign(document.createElement("dd"), { textContent: value, className: note ? "note" : "" }));
       return div;
     });
     const png = "data:image/png;base64," + r.overlay_png_base64;
@@ -165,7 +174,8 @@
       let body;
       try { body = await response.json(); } catch (_) { body = null; }
       if (body && body.status === "success") render(body);
-      else showError(body && body.message ? body.message : `The server answered with an unexpected error (HTTP ${response.status}). Retry in a moment.`);
+      else showError(body && body.message ? body.message
+        : `The server answered with an unexpected error (HTTP ${response.status}). Retry in a moment.`);
     } catch (_) {
       showError("The server could not be reached. Check the connection and retry.");
     } finally {

@@ -2,11 +2,16 @@
 
 One CSV row per image; a file that cannot be read or shows no head gets a row with its error,
 never a crash. Pixel sizes come from ``--pixel-csv`` (HC18 format), else from the file (DICOM).
+Images are shared among ``--workers`` processes (default: one per core, at most 4), each with
+its own copy of the model: decoding and measuring run beside the network instead of between
+two predictions.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -59,17 +64,50 @@ def measure_file(path: Path, segmenter: Segmenter, pixel_size_mm: float | None) 
     return row
 
 
+# At most this many worker processes by default: each holds its own model in memory.
+MAX_DEFAULT_WORKERS = 4
+
+_worker_segmenter: Segmenter | None = None
+
+
+def _measure_in_worker(path: Path, pixel_size_mm: float | None, model: Path | None, threads: int) -> dict:
+    """One image in a pool process; the process loads its model at its first image, so that a model
+    that cannot be loaded surfaces as ``ModelLoadError`` in the caller rather than a broken pool."""
+    global _worker_segmenter
+    if _worker_segmenter is None:
+        _worker_segmenter = load_segmenter(model, threads=threads)
+    return measure_file(path, _worker_segmenter, pixel_size_mm)
+
+
+def measure_files(files: list[Path], sizes: dict[str, float], model: Path | None = None,
+                  workers: int = 1) -> list[dict]:
+    """One row per file, in order. ``workers`` > 1 measures in that many processes, sharing the cores."""
+    progress = {"desc": "measure", "unit": "image", "total": len(files)}
+    if workers <= 1:
+        segmenter = load_segmenter(model)
+        return [measure_file(f, segmenter, sizes.get(f.name)) for f in tqdm(files, **progress)]
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    n = len(files)
+    # The pool starts before any model or progress-bar thread exists in this process, so the
+    # platform's default start method (fork on Linux) is safe.
+    with ProcessPoolExecutor(workers) as pool:
+        rows = pool.map(_measure_in_worker, files, [sizes.get(f.name) for f in files], [model] * n, [threads] * n,
+                        chunksize=4)
+        return list(tqdm(rows, **progress))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", type=Path, help="image files and/or folders")
     p.add_argument("--pixel-csv", type=Path, default=None, help="HC18-format CSV: filename,pixel size(mm)")
     p.add_argument("--model", type=Path, default=None)
     p.add_argument("--out", type=Path, default=Path("measurements.csv"))
+    p.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS),
+                   help="processes measuring at once (default: %(default)s); 1 measures in this process")
     args = p.parse_args(argv)
     sizes = read_pixel_csv(args.pixel_csv)
-    segmenter = load_segmenter(args.model)
     files = collect_images(args.inputs)
-    rows = [measure_file(f, segmenter, sizes.get(f.name)) for f in tqdm(files, desc="measure", unit="image")]
+    rows = measure_files(files, sizes, args.model, args.workers)
     pd.DataFrame(rows, columns=COLUMNS).to_csv(args.out, index=False)
     n_err = sum(r["status"] != "ok" for r in rows)
     print(f"measured {len(rows) - n_err} of {len(rows)} images -> {args.out}"

@@ -1,21 +1,34 @@
-"""The one loader of the trained network, used by the app, the command line and the tests."""
+"""The one loader of the trained network, used by the app, the command line and the tests.
+
+Two runtimes serve the same network: ONNX Runtime (``model.onnx``, exported beside the
+SavedModel by ``python -m fetalhc.model.onnx_export``; starts in a fraction of a second, no
+TensorFlow in the process) and TensorFlow (the SavedModel itself). ``FETALHC_RUNTIME`` picks
+one; by default ONNX Runtime when ``model.onnx`` is there and ``onnxruntime`` is installed.
+``FETALHC_THREADS`` (default 2) sets the threads one prediction uses.
+"""
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from fetalhc.model.network import INPUT_SIZE
+from fetalhc.model.constants import INPUT_SIZE
+from fetalhc.model.errors import ModelLoadError
+from fetalhc.model.onnx_file import ONNX_NAME
 from fetalhc.model.preprocess import to_model_input
 from fetalhc.paths import DEFAULT_MODEL_DIR
 
+__all__ = ["CARD_NAME", "RUNTIMES", "ModelLoadError", "Segmenter", "load_segmenter", "read_card"]
+
 CARD_NAME = "model_card.json"
-
-
-class ModelLoadError(RuntimeError):
-    """The model folder is missing, incomplete or not a loadable SavedModel."""
+RUNTIMES = ("onnx", "tensorflow")
+RUNTIME_ENV = "FETALHC_RUNTIME"
+THREADS_ENV = "FETALHC_THREADS"
+DEFAULT_THREADS = 2  # App Runner's 2 vCPUs
 
 
 @dataclass
@@ -24,7 +37,9 @@ class Segmenter:
 
     path: Path
     card: dict = field(repr=False)
-    _serve: object = field(repr=False)
+    # (N, 256, 256, 1) float32 -> (N, 256, 256, 1) probabilities, in the chosen runtime.
+    _forward: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    runtime: str
     flip_tta: bool = True
 
     @property
@@ -41,12 +56,10 @@ class Segmenter:
         With ``flip_tta`` the map is averaged with the prediction on the mirrored image, which
         steadies the outline where the skull echo is weak on one side.
         """
-        import tensorflow as tf
-
         x = np.ascontiguousarray(batch, dtype=np.float32)[..., None]
-        prob = self._serve(tf.constant(x)).numpy()[..., 0]
+        prob = self._forward(x)[..., 0]
         if self.flip_tta:
-            flipped = self._serve(tf.constant(x[:, :, ::-1].copy())).numpy()[..., 0]
+            flipped = self._forward(np.ascontiguousarray(x[:, :, ::-1]))[..., 0]
             prob = 0.5 * (prob + flipped[:, :, ::-1])
         return prob
 
@@ -65,23 +78,49 @@ def read_card(path: Path) -> dict:
         raise ModelLoadError(f"{card_path} is not valid JSON ({exc}); restore it from the repository") from exc
 
 
-def load_segmenter(path: str | Path | None = None, flip_tta: bool = True) -> Segmenter:
-    """Load the SavedModel at ``path`` (default ``Trained_models/dag_vnet``) and check its signature."""
-    path = Path(path) if path else DEFAULT_MODEL_DIR
-    if not path.is_dir() or not (path / "saved_model.pb").is_file():
-        raise ModelLoadError(
-            f"no SavedModel at {path} (saved_model.pb missing); restore Trained_models/ from the "
-            "repository or set FETALHC_MODEL_DIR to a model exported by fetalhc.training.train --export")
-    card = read_card(path)
-    import tensorflow as tf
-
+def choose_runtime(path: Path, runtime: str | None = None) -> str:
+    """``runtime``, else ``FETALHC_RUNTIME``, else ONNX Runtime when it can run ``path``, else TensorFlow."""
+    runtime = (runtime or os.environ.get(RUNTIME_ENV, "")).strip().lower()
+    if runtime:
+        if runtime not in RUNTIMES:
+            raise ModelLoadError(f"unknown runtime {runtime!r} (from the argument or {RUNTIME_ENV}); "
+                                 f"use one of {', '.join(RUNTIMES)}")
+        return runtime
+    if not (path / ONNX_NAME).is_file():
+        return "tensorflow"
     try:
-        loaded = tf.saved_model.load(str(path))
-        serve = loaded.signatures["serving_default"] if not hasattr(loaded, "serve") else loaded.serve
-    except Exception as exc:  # TensorFlow raises many types for a damaged SavedModel
-        raise ModelLoadError(f"the SavedModel at {path} could not be loaded ({type(exc).__name__}: "
-                             f"{str(exc)[:200]}); it is damaged or incomplete, restore it") from exc
-    segmenter = Segmenter(path, card, serve, flip_tta)
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return "tensorflow"
+    return "onnx"
+
+
+def threads_from_env() -> int:
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_THREADS
+    if not raw.isdigit() or int(raw) < 1:
+        raise ModelLoadError(f"{THREADS_ENV}={raw!r} must be a whole number of threads, at least 1")
+    return int(raw)
+
+
+def load_segmenter(path: str | Path | None = None, flip_tta: bool = True, runtime: str | None = None,
+                   threads: int | None = None) -> Segmenter:
+    """Load the model at ``path`` (default ``Trained_models/dag_vnet``) in ``runtime`` and check its signature.
+
+    ``runtime`` is "onnx" or "tensorflow" (default: :func:`choose_runtime`); ``threads`` the threads
+    of one prediction (default ``FETALHC_THREADS``, else 2).
+    """
+    path = Path(path) if path else DEFAULT_MODEL_DIR
+    runtime = choose_runtime(path, runtime)
+    threads = threads or threads_from_env()
+    card = read_card(path)
+    # Imported here so that a process serving through ONNX Runtime never imports TensorFlow.
+    if runtime == "onnx":
+        from fetalhc.model.backend_onnx import load_onnx_forward as load_forward
+    else:
+        from fetalhc.model.backend_tensorflow import load_tensorflow_forward as load_forward
+    segmenter = Segmenter(path, card, load_forward(path, threads), runtime, flip_tta)
     try:
         out = segmenter.predict_batch(np.zeros((1, INPUT_SIZE, INPUT_SIZE), np.float32))
     except Exception as exc:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-INPUT_SIZE = 256
+from fetalhc.model.constants import INPUT_SIZE
+
 HEAD_NAMES = ("main_output", "aux_output_1", "aux_output_2")
 DEFAULT_WIDTHS = (16, 32, 64, 128, 256)
 # V-Net's growing number of convolutions per stage, bottleneck last.

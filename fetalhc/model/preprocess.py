@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from fetalhc.model.network import INPUT_SIZE
+from fetalhc.model.constants import INPUT_SIZE
 
 
 def to_model_input(gray: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Publish a training run as the app's model: ``python -m fetalhc.model.publish --run runs/NAME``.
 
-Exports the run's best checkpoint as a SavedModel and writes ``model_card.json`` beside it
+Exports the run's best checkpoint as a SavedModel, its ONNX copy ``model.onnx`` (the default
+serving runtime, fetalhc/model/onnx_export.py) and writes ``model_card.json`` beside them
 (architecture, parameters, preprocessing, data split, training command and epochs, date).
 Validation metrics are added by ``python -m fetalhc.evaluation.evaluate --update-card``.
 """
@@ -85,11 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     import keras
 
     from fetalhc.model.export import export_savedmodel
+    from fetalhc.model.onnx_export import export_onnx
 
     model = keras.models.load_model(args.run / "best.keras", compile=False)
     if args.out.exists():
         shutil.rmtree(args.out)
     export_savedmodel(model, args.out)
+    export_onnx(args.out)
     (args.out / CARD_NAME).write_text(json.dumps(build_card(model, args.run, args.dataset_csv), indent=2))
     print(f"published {args.run / 'best.keras'} -> {args.out}")
     return 0

@@ -13,11 +13,9 @@ from typing import Any
 from flask import Flask
 
 from fetalhc.paths import PROJECT_ROOT
-from fetalhc.web.api import api
+from fetalhc.web import api, errors, page
 from fetalhc.web.config import build_config
-from fetalhc.web.errors import errors
 from fetalhc.web.model_state import EXTENSION_KEY, load_model_state
-from fetalhc.web.page import page
 from fetalhc.web.requestlog import init_request_log
 from fetalhc.web.security import init_security
 from fetalhc.web.uploads import InMemoryRequest
@@ -36,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_request_log(app)
     init_security(app)
     app.extensions[EXTENSION_KEY] = load_model_state(app.config)
-    app.register_blueprint(page)
-    app.register_blueprint(api)
-    app.register_blueprint(errors)
+    app.register_blueprint(page.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(errors.bp)
     return app

@@ -13,8 +13,8 @@ from fetalhc.web.page import render_index
 from fetalhc.web.security import check_measure_client
 from fetalhc.web.uploads import parse_measure_request
 
-api = Blueprint("api", __name__)
-api.before_request(check_measure_client)
+bp = Blueprint("api", __name__)
+bp.before_request(check_measure_client)
 
 NOT_FOR_DIAGNOSIS = "Research use only, not a medical device: not for diagnostic use."
 MODEL_UNAVAILABLE = ("The measurement model is not loaded on this server, so no image can be measured. "
@@ -30,7 +30,7 @@ def format_uptime(seconds: float) -> str:
     return " ".join(parts)
 
 
-@api.post("/")
+@bp.post("/")
 def measure():
     segmenter = model_state().segmenter
     if segmenter is None:
@@ -46,7 +46,7 @@ def measure():
     return render_index(result=body)
 
 
-@api.get("/health")
+@bp.get("/health")
 def health():
     state = model_state()
     body = {"status": "healthy" if state.segmenter else "unhealthy",
@@ -62,12 +62,12 @@ def health():
     return jsonify(body)
 
 
-@api.get("/openapi.json")
+@bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())
 
 
-@api.get("/model")
+@bp.get("/model")
 def model_info():
     segmenter = model_state().segmenter
     if segmenter is None:

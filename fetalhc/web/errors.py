@@ -20,7 +20,7 @@ from fetalhc.web.page import render_index
 
 log = logging.getLogger(__name__)
 
-errors = Blueprint("errors", __name__)
+bp = Blueprint("errors", __name__)
 
 
 # Codes and messages for Werkzeug's HTTP errors that reach a client; others use the status name.
@@ -28,8 +28,6 @@ _HTTP_ERRORS = {
     404: ("not_found", "There is nothing at this address. The API is POST / and GET /health; "
                        "see /openapi.json."),
     405: ("method_not_allowed", "This address does not accept this method; see /openapi.json."),
-    400: ("bad_request", "The request could not be read. Send the image as multipart/form-data "
-                         "in the field 'image'."),
 }
 
 
@@ -42,31 +40,31 @@ def error_response(status: int, code: str, message: str) -> tuple[Response | str
     return render_template("error.html", status=status, message=message), status
 
 
-@errors.app_errorhandler(ApiError)
+@bp.app_errorhandler(ApiError)
 def _api_error(exc: ApiError):
     return error_response(exc.status, exc.code, exc.message)
 
 
-@errors.app_errorhandler(CSRFError)
+@bp.app_errorhandler(CSRFError)
 def _csrf_error(exc: CSRFError):
     return error_response(400, "csrf_failed", "The form has expired or did not come from this site's "
                           "page. Reload the page and submit the image again.")
 
 
-@errors.app_errorhandler(413)
+@bp.app_errorhandler(413)
 def _too_large(exc: HTTPException):
     limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
     return error_response(413, "file_too_large", f"The upload is larger than the {limit_mb:g} MB limit. "
                           "Export a single frame or a smaller image and retry.")
 
 
-@errors.app_errorhandler(429)
+@bp.app_errorhandler(429)
 def _rate_limited(exc: HTTPException):
     return error_response(429, "rate_limited", f"Too many requests (limit {exc.description}). "
                           "Wait a minute and retry.")
 
 
-@errors.app_errorhandler(HTTPException)
+@bp.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     code, message = _HTTP_ERRORS.get(
         exc.code, ((exc.name or "error").lower().replace(" ", "_"), exc.description or ""))
@@ -76,7 +74,7 @@ def _http_error(exc: HTTPException):
     return response, status
 
 
-@errors.app_errorhandler(Exception)
+@bp.app_errorhandler(Exception)
 def _unexpected(exc: Exception):
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f"{frame.filename}:{frame.lineno} in {frame.name}" if frame else "unknown location"

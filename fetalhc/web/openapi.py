@@ -8,7 +8,7 @@ from fetalhc.web.uploads import GA_WEEKS_RANGE, PIXEL_SIZE_MM_RANGE
 
 ERROR_CODES = ["missing_image", "invalid_field", "invalid_frame", "unauthorized", "csrf_failed",
                "file_too_large", "unsupported_image", "no_head_found", "rate_limited",
-               "model_unavailable", "not_found", "method_not_allowed", "bad_request", "internal_error"]
+               "model_unavailable", "not_found", "method_not_allowed", "internal_error"]
 
 
 def _t(kind: str, nullable: bool = False, **extra: Any) -> dict:
@@ -42,7 +42,8 @@ _CENTILE = _obj({
     "centile": _t("number", True, minimum=0, maximum=100), "mean_mm": _NUM_OR_NULL, "sd_mm": _NUM_OR_NULL,
     "classification": _STR_OR_NULL, "reason": _STR_OR_NULL,
 }, nullable=True)
-_CENTILE["description"] = "HC on the INTERGROWTH-21st standard at the given gestational age; null without ga_weeks or pixel size."
+_CENTILE["description"] = ("HC on the INTERGROWTH-21st standard at the given gestational age; "
+                           "null without ga_weeks or pixel size.")
 
 _MEASUREMENT = _obj({
     "status": _t("string", const="success"),
@@ -145,7 +146,11 @@ def openapi_document() -> dict:
                                                           "sets FETALHC_API_KEY."}},
         },
         "paths": {
-            "/": {"post": {
+            "/": {"get": {
+                "summary": "The upload page for browsers",
+                "responses": {"200": {"description": "HTML form.",
+                                      "content": {"text/html": {"schema": {"type": "string"}}}}},
+            }, "post": {
                 "summary": "Measure the head circumference in one image",
                 "description": "Answers JSON with Accept: application/json or format=json, else an HTML "
                                "page (the browser form, which needs its CSRF token instead of an API key).",

@@ -14,7 +14,7 @@ import fetalhc
 from fetalhc.web.model_state import model_state
 from fetalhc.web.uploads import GA_WEEKS_RANGE, PIXEL_SIZE_MM_RANGE
 
-page = Blueprint("page", __name__)
+bp = Blueprint("page", __name__)
 
 _SPACING_SOURCES = {"form": "entered", "dicom": "from the DICOM file"}
 
@@ -24,28 +24,32 @@ def _length(body: dict, key: str) -> str:
     return f"{mm:.1f} mm" if mm is not None else f"{body[f'{key}_px']:.1f} px"
 
 
-def result_rows(body: dict) -> list[tuple[str, str]]:
-    """(label, value) rows shown under the head circumference."""
-    rows = [("BPD", _length(body, "bpd")), ("OFD", _length(body, "ofd")),
-            ("Cephalic index", f"{body['cephalic_index']:.1f}")]
+def _value_or_reason(label: str, value: str | None, reason: str | None) -> tuple[str, str, bool]:
+    return (label, value, False) if value is not None else (label, reason or "", True)
+
+
+def result_rows(body: dict) -> list[tuple[str, str, bool]]:
+    """(label, value, is_note) rows shown under the head circumference; a note says why a value is missing."""
+    rows = [("BPD", _length(body, "bpd"), False), ("OFD", _length(body, "ofd"), False),
+            ("Cephalic index", f"{body['cephalic_index']:.1f}", False)]
     ga = body["gestational_age"]
     if ga is None:
-        rows.append(("Gestational age", "needs the pixel size"))
+        rows.append(("Gestational age", "needs the pixel size", True))
     else:
         h, ig = ga["hadlock"], ga["intergrowth21"]
-        rows.append(("GA (Hadlock)", f"{h['ga_text']} (±2 SD {h['low_text']} to {h['high_text']})"
-                     if h["ga_weeks"] is not None else h["reason"]))
-        rows.append(("GA (INTERGROWTH-21st)", ig["ga_text"] or ig["reason"]))
+        band = f"{h['ga_text']} (±2 SD {h['low_text']} to {h['high_text']})" if h["ga_weeks"] is not None else None
+        rows.append(_value_or_reason("GA (Hadlock)", band, h["reason"]))
+        rows.append(_value_or_reason("GA (INTERGROWTH-21st)", ig["ga_text"], ig["reason"]))
     c = body["centile"]
     if c is not None:
-        rows.append((f"HC at {c['ga_text']}", f"z {c['z']:+.2f}, centile {c['centile']:.1f} ({c['classification']})"
-                     if c["z"] is not None else c["reason"]))
-    if body["pixel_size_mm"] is None:
-        rows.append(("Pixel size", "not given"))
-    else:
+        place = f"z {c['z']:+.2f}, centile {c['centile']:.1f} ({c['classification']})" if c["z"] is not None else None
+        rows.append(_value_or_reason(f"HC at {c['ga_text']}", place, c["reason"]))
+    spacing = None
+    if body["pixel_size_mm"] is not None:
         source = _SPACING_SOURCES.get(body["pixel_size_source"], body["pixel_size_source"])
-        rows.append(("Pixel size", f"{body['pixel_size_mm']:g} mm/pixel ({source})"))
-    rows.append(("Processing time", body["processing_time"]))
+        spacing = f"{body['pixel_size_mm']:g} mm/pixel ({source})"
+    rows.append(_value_or_reason("Pixel size", spacing, "not given"))
+    rows.append(("Processing time", body["processing_time"], False))
     return rows
 
 
@@ -64,12 +68,12 @@ def render_index(result: dict | None = None, error: str | None = None, status: i
     return html, status
 
 
-@page.app_context_processor
+@bp.app_context_processor
 def _site_context() -> dict:
     """What the layout of every page shows: the app's and the model's versions."""
     return {"version": fetalhc.__version__, "model": model_state().segmenter}
 
 
-@page.get("/")
+@bp.get("/")
 def index():
     return render_index()

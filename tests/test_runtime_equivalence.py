@@ -1,0 +1,79 @@
+"""ONNX Runtime serves the same network as the SavedModel, and does so without TensorFlow.
+
+The two runtimes are compared on a fixed subset of the development images: every 20th row of
+the data set CSV (``dataset/hc18_dataset.csv``, 798 rows -> 40 images) when it exists, else of
+the HC18 training CSV (999 rows -> 50 images), which keeps the test to seconds while covering
+the whole range of head sizes and devices.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from datadaprocess.cli import DEFAULT_DATASET_CSV
+from fetalhc.imaging import load_image_file
+from fetalhc.imaging.types import PixelSpacing
+from fetalhc.measurement import NoHeadFoundError, measure_head
+from fetalhc.model.loader import load_segmenter
+
+EVERY_NTH = 20
+PROB_TOLERANCE = 1e-4
+HC_TOLERANCE_MM = 0.05
+
+
+@pytest.fixture(scope="module")
+def dev_images(hc18) -> list[tuple[str, float]]:
+    """(file name, pixel size in mm) of the compared images."""
+    if DEFAULT_DATASET_CSV.is_file():
+        table = pd.read_csv(DEFAULT_DATASET_CSV)
+        rows = zip(table["filename"], table["pixel_size_mm"])
+    else:
+        table = pd.read_csv(hc18 / "training_set_pixel_size_and_HC.csv")
+        rows = zip(table["filename"], table["pixel size(mm)"])
+    return list(rows)[::EVERY_NTH]
+
+
+def _hc_mm(prob: np.ndarray, shape: tuple[int, int], pixel_size_mm: float) -> float | None:
+    try:
+        return measure_head(prob, shape, PixelSpacing(pixel_size_mm, pixel_size_mm, "csv")).hc_mm
+    except NoHeadFoundError:
+        return None
+
+
+def test_onnx_matches_savedmodel_on_dev_images(hc18, model_dir, dev_images):
+    onnx = load_segmenter(model_dir, runtime="onnx")
+    tf = load_segmenter(model_dir, runtime="tensorflow")
+    assert (onnx.runtime, tf.runtime) == ("onnx", "tensorflow")
+    worst_prob = worst_hc = 0.0
+    for name, pixel_size_mm in dev_images:
+        gray = load_image_file(hc18 / "training_set" / name).pixels
+        p_onnx, p_tf = onnx.predict(gray), tf.predict(gray)
+        worst_prob = max(worst_prob, float(np.abs(p_onnx - p_tf).max()))
+        hc_onnx, hc_tf = _hc_mm(p_onnx, gray.shape, pixel_size_mm), _hc_mm(p_tf, gray.shape, pixel_size_mm)
+        assert (hc_onnx is None) == (hc_tf is None), name
+        if hc_onnx is not None:
+            worst_hc = max(worst_hc, abs(hc_onnx - hc_tf))
+    assert worst_prob <= PROB_TOLERANCE, worst_prob
+    assert worst_hc <= HC_TOLERANCE_MM, worst_hc
+
+
+def test_serving_through_onnx_never_imports_tensorflow(model_dir):
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "import fetalhc.pipeline, fetalhc.imaging, fetalhc.measurement, fetalhc.clinical, fetalhc.overlay\n"
+        "import fetalhc.model.preprocess, fetalhc.web\n"
+        "from fetalhc.model.loader import load_segmenter\n"
+        f"s = load_segmenter({str(model_dir)!r})\n"
+        "s.predict(np.zeros((540, 800), np.uint8))\n"
+        "print(s.runtime, sorted(m for m in ('tensorflow', 'keras', 'tf2onnx') if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "FETALHC_RUNTIME"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["onnx", "[]"], result.stdout

@@ -1,0 +1,43 @@
+"""Web app fixtures: one app with the committed model for the whole session (TensorFlow loads once)."""
+from __future__ import annotations
+
+import pytest
+
+from fetalhc.web import create_app
+
+# Explicit values, so a FETALHC_* variable set on the machine cannot change what is tested.
+BASE_CONFIG = {"SECRET_KEY": "test-secret-key", "API_KEY": None, "RATE_LIMIT": None, "PROXY_COUNT": 0,
+               "MAX_CONTENT_LENGTH": 32 * 1024 * 1024, "MAX_PIXELS": 40_000_000}
+
+
+@pytest.fixture(scope="session")
+def make_app(segmenter):
+    """``make_app(**settings)``: an app with the session's model and these settings."""
+    def make(**settings):
+        return create_app({**BASE_CONFIG, "SEGMENTER": segmenter, **settings})
+    return make
+
+
+@pytest.fixture(scope="session")
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def app_without_model(tmp_path_factory):
+    """An app whose model folder is empty: it starts, and answers 503 where the model is needed."""
+    return create_app({**BASE_CONFIG, "MODEL_DIR": str(tmp_path_factory.mktemp("no_model"))})
+
+
+
+@pytest.fixture(autouse=True)
+def no_request_reaches_the_last_resort_handler(caplog):
+    """Every documented input has its own answer: the catch-all 500 handler must stay unused."""
+    yield
+    unhandled = [r.getMessage() for r in caplog.records if r.name == "fetalhc.web.errors"]
+    assert not unhandled, unhandled

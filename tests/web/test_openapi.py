@@ -1,0 +1,95 @@
+"""/openapi.json matches the app: every route documented, every documented answer produced and valid."""
+from __future__ import annotations
+
+import pytest
+from jsonschema import Draft202012Validator
+from web_samples import (JSON, black_png, dicom_bytes, hc18_pixels, hc18_reference, page_csrf_token,
+                         png_header_only, upload)
+
+from fetalhc.web.openapi import openapi_document
+
+DOC = openapi_document()
+UNDOCUMENTED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def documented() -> set[tuple[str, str, str]]:
+    return {(path, method.upper(), status) for path, ops in DOC["paths"].items()
+            for method, op in ops.items() for status in op["responses"]}
+
+
+def validate(response, operation: dict) -> None:
+    content = operation["responses"][str(response.status_code)]["content"]
+    assert response.mimetype in content, (response.mimetype, list(content))
+    if response.mimetype == "application/json":
+        schema = {**content["application/json"]["schema"], "components": DOC["components"]}
+        Draft202012Validator(schema).validate(response.get_json())
+
+
+def test_served_document_is_the_description(client):
+    assert client.get("/openapi.json").get_json() == DOC
+    assert DOC["openapi"].startswith("3.1")
+    for schema in DOC["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+
+
+def test_every_route_is_documented_and_every_documented_route_exists(app):
+    routes = {(rule.rule, method) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+              for method in rule.methods - UNDOCUMENTED_METHODS}
+    assert routes == {(path, method) for path, method, _ in documented()}
+
+
+@pytest.fixture(scope="module")
+def clients(make_app, app, app_without_model):
+    return {"app": app.test_client(), "keyed": make_app(API_KEY="k").test_client(),
+            "limited": make_app(RATE_LIMIT="1/hour").test_client(), "no_model": app_without_model.test_client(),
+            "small_uploads": make_app(MAX_CONTENT_LENGTH=10_000).test_client()}
+
+
+def _requests(hc18):
+    """For each documented answer: which client sends what."""
+    data, pixel_mm, _ = hc18_reference(hc18)
+    post = {"headers": JSON}
+    cine = dicom_bytes(hc18_pixels(hc18)[None].repeat(2, axis=0), pixel_spacing_mm=pixel_mm)
+    return {
+        ("/", "POST", "200"): ("app", {"data": {"image": upload(data), "pixel_size_mm": str(pixel_mm), "ga_weeks": "20",
+                                                "overlay": "1"}, **post}),
+        ("/", "POST", "400"): ("app", {"data": {"image": upload(cine), "frame": "5"}, **post}),
+        ("/", "POST", "401"): ("keyed", {"data": {"image": upload(data)}, **post}),
+        ("/", "POST", "413"): ("small_uploads", {"data": {"image": upload(data)}, **post}),
+        ("/", "POST", "415"): ("app", {"data": {"image": upload(png_header_only(9000, 9000))}, **post}),
+        ("/", "POST", "422"): ("app", {"data": {"image": upload(black_png())}, **post}),
+        ("/", "POST", "429"): ("limited", {"data": {"image": upload(black_png())}, **post}),
+        ("/", "POST", "503"): ("no_model", {"data": {"image": upload(data)}, **post}),
+        ("/", "GET", "200"): ("app", {}),
+        ("/health", "GET", "200"): ("app", {}),
+        ("/health", "GET", "503"): ("no_model", {}),
+        ("/openapi.json", "GET", "200"): ("app", {}),
+        ("/model", "GET", "200"): ("app", {"headers": JSON}),
+        ("/model", "GET", "503"): ("no_model", {"headers": JSON}),
+    }
+
+
+def test_every_documented_answer_is_produced_and_matches_its_schema(clients, hc18):
+    requests = _requests(hc18)
+    assert set(requests) == documented()
+    for (path, method, status), (who, kwargs) in requests.items():
+        client = clients[who]
+        if who == "limited":  # use up the limit
+            client.post("/", data={"image": upload(black_png())}, headers=JSON)
+        response = client.open(path, method=method, **kwargs)
+        assert response.status_code == int(status), (path, method, status, response.get_data(as_text=True)[:200])
+        validate(response, DOC["paths"][path][method.lower()])
+
+
+def test_the_html_answers_are_documented(client, hc18):
+    """Without a JSON request, POST / and /model answer HTML, which the description lists too."""
+    data, _, _ = hc18_reference(hc18)
+    validate(client.get("/model"), DOC["paths"]["/model"]["get"])
+    form = client.post("/", data={"image": upload(data), "csrf_token": page_csrf_token(client)})
+    validate(form, DOC["paths"]["/"]["post"])
+
+
+def test_error_codes_are_documented():
+    codes = set(DOC["components"]["schemas"]["Error"]["properties"]["error"]["enum"])
+    assert {"missing_image", "invalid_field", "invalid_frame", "unauthorized", "file_too_large", "unsupported_image",
+            "no_head_found", "rate_limited", "model_unavailable", "csrf_failed"} <= codes

@@ -1,0 +1,153 @@
+"""Security headers, API key, CSRF rules, rate limit, configuration and the last-resort handler."""
+from __future__ import annotations
+
+import ast
+import logging
+import os
+import runpy
+from unittest import mock
+
+import pytest
+from web_samples import JSON, PATIENT_NAME, black_png, page_csrf_token, upload
+
+from fetalhc.paths import PROJECT_ROOT
+from fetalhc.web import create_app
+from fetalhc.web.config import ConfigError, settings_from_env
+
+KEY = "s3cret-key"
+
+
+@pytest.mark.parametrize("method, path, kwargs", [
+    ("get", "/", {}), ("get", "/health", {}), ("get", "/openapi.json", {}), ("get", "/model", {}),
+    ("get", "/static/app.js", {}), ("get", "/nowhere", {}), ("post", "/", {"headers": JSON}),
+    ("post", "/", {"headers": JSON, "data": {"image": upload(black_png())}}),
+])
+def test_security_headers_on_every_response(client, method, path, kwargs):
+    response = getattr(client, method)(path, **kwargs)
+    h = response.headers
+    csp = h["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "http" not in csp
+    assert h["X-Content-Type-Options"] == "nosniff"
+    assert h["X-Frame-Options"] == "DENY"
+    assert h["Referrer-Policy"] == "no-referrer"
+    assert h["X-Request-ID"]
+    if path.startswith("/static/"):
+        assert "no-store" not in h.get("Cache-Control", "")
+    else:
+        assert h["Cache-Control"] == "no-store"
+
+
+def test_json_api_sets_no_cookie(client):
+    response = client.post("/", data={"image": upload(black_png())}, headers=JSON)
+    assert "Set-Cookie" not in response.headers
+
+
+def test_session_cookie_is_strict(client):
+    cookie = client.get("/").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+@pytest.fixture(scope="module")
+def keyed(make_app):
+    return make_app(API_KEY=KEY).test_client()
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": KEY[:-1]}])
+def test_api_key_is_required_when_set(keyed, headers):
+    response = keyed.post("/", data={"image": upload(black_png())}, headers={**JSON, **headers})
+    assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+    assert "X-API-Key" in response.get_json()["message"]
+
+
+def test_right_api_key_is_accepted(keyed):
+    response = keyed.post("/", data={"image": upload(black_png())}, headers={**JSON, "X-API-Key": KEY})
+    assert response.status_code == 422
+
+
+def test_browser_form_needs_no_api_key(keyed):
+    token = page_csrf_token(keyed)
+    form = keyed.post("/", data={"image": upload(black_png()), "csrf_token": token})
+    assert form.status_code == 422 and form.mimetype == "text/html"
+    script = keyed.post("/", data={"image": upload(black_png())}, headers={**JSON, "X-CSRFToken": token})
+    assert script.status_code == 422 and script.get_json()["error"] == "no_head_found"
+
+
+def test_read_only_routes_need_no_api_key(keyed):
+    for path in ("/health", "/openapi.json", "/model", "/"):
+        assert keyed.get(path).status_code == 200
+
+
+def test_rate_limit_answers_429(make_app):
+    client = make_app(RATE_LIMIT="2/minute").test_client()
+    statuses = [client.post("/", data={"image": upload(black_png())}, headers=JSON).status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
+    response = client.post("/", data={"image": upload(black_png())}, headers=JSON)
+    assert response.get_json()["error"] == "rate_limited" and "Retry-After" in response.headers
+    assert all(client.get("/health").status_code == 200 for _ in range(5))  # only uploads count
+
+
+def test_rate_limit_counts_each_client_behind_the_proxy(make_app):
+    client = make_app(RATE_LIMIT="1/minute", PROXY_COUNT=1).test_client()
+    for address in ("203.0.113.1", "203.0.113.2"):
+        response = client.post("/", data={"image": upload(black_png())},
+                               headers={**JSON, "X-Forwarded-For": address, "X-Forwarded-Proto": "https"})
+        assert response.status_code == 422
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    again = client.post("/", data={"image": upload(black_png())}, headers={**JSON, "X-Forwarded-For": "203.0.113.1"})
+    assert again.status_code == 429
+
+
+def test_malformed_rate_limit_stops_start_up(make_app):
+    with pytest.raises(ConfigError, match="FETALHC_RATE_LIMIT"):
+        make_app(RATE_LIMIT="sixty a minute")
+
+
+def test_settings_from_environment():
+    settings = settings_from_env({"FETALHC_MAX_UPLOAD_MB": "5", "FETALHC_MAX_PIXELS": "1000000",
+                                  "FETALHC_API_KEY": "k", "FETALHC_RATE_LIMIT": "60/minute",
+                                  "FETALHC_MODEL_DIR": "/models/x", "FETALHC_SECRET_KEY": "s",
+                                  "FETALHC_PROXY_COUNT": "1", "FETALHC_DEBUG": "1"})
+    assert settings == {"MAX_CONTENT_LENGTH": 5 * 1024 * 1024, "MAX_PIXELS": 1_000_000, "API_KEY": "k",
+                        "RATE_LIMIT": "60/minute", "MODEL_DIR": "/models/x", "SECRET_KEY": "s", "PROXY_COUNT": 1}
+    defaults = settings_from_env({})
+    assert defaults["MAX_CONTENT_LENGTH"] == 32 * 1024 * 1024 and defaults["API_KEY"] is None
+    assert defaults["MODEL_DIR"].endswith("Trained_models/dag_vnet") and len(defaults["SECRET_KEY"]) == 64
+    assert settings_from_env({})["SECRET_KEY"] != defaults["SECRET_KEY"]
+
+
+@pytest.mark.parametrize("name, value", [("FETALHC_MAX_UPLOAD_MB", "lots"), ("FETALHC_MAX_UPLOAD_MB", "0"),
+                                         ("FETALHC_MAX_PIXELS", "-5"), ("FETALHC_PROXY_COUNT", "one")])
+def test_bad_settings_stop_start_up(name, value):
+    with pytest.raises(ConfigError, match=name):
+        settings_from_env({name: value})
+
+
+def test_debug_cannot_be_switched_on(segmenter):
+    assert create_app({"DEBUG": True, "SEGMENTER": segmenter}).debug is False
+
+
+def test_entry_points_never_debug():
+    tree = ast.parse((PROJECT_ROOT / "app.py").read_text())
+    debug_args = [kw.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+                  for kw in node.keywords if kw.arg == "debug"]
+    assert debug_args and all(isinstance(v, ast.Constant) and v.value is False for v in debug_args)
+    with mock.patch.dict(os.environ):  # the file sets FETALHC_SECRET_KEY for its workers
+        settings = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
+    assert "reload" not in settings and settings["loglevel"] != "debug"
+
+
+def test_unexpected_failure_is_a_json_500_logged_without_data(client, monkeypatch, caplog):
+    def explode(*args, **kwargs):
+        raise RuntimeError(f"decoder failed on {PATIENT_NAME}")
+
+    monkeypatch.setattr("fetalhc.web.api.run_measurement", explode)
+    with caplog.at_level(logging.INFO):
+        response = client.post("/", data={"image": upload(black_png())}, headers=JSON)
+    body = response.get_json()
+    assert response.status_code == 500 and body["error"] == "internal_error"
+    assert response.headers["X-Request-ID"] in body["message"]
+    (record,) = [r for r in caplog.records if r.name == "fetalhc.web.errors"]
+    assert "RuntimeError" in record.getMessage() and response.headers["X-Request-ID"] in record.getMessage()
+    assert PATIENT_NAME not in caplog.text
+    caplog.clear()  # the check that no other test reaches this handler looks at the log
