@@ -58,10 +58,11 @@ def render(results: dict) -> str:
     if _failed(http):
         out.append(_failed(http))
     else:
-        rows = [[f"{c['workers']} x {c['threads']}", "yes" if run["overlay"] else "no", run["clients"],
+        rows = [[c["workers"], c["threads"], c["model_threads"], "yes" if run["overlay"] else "no", run["clients"],
                  run["p50_ms"], run["p95_ms"], run["requests_per_s"]]
                 for c in http["configs"] for run in c["runs"]]
-        out.append(_table(["workers x threads", "overlay", "clients", "p50", "p95", "req/s"], rows))
+        out.append(_table(["workers", "threads", "FETALHC_THREADS", "overlay", "clients", "p50", "p95", "req/s"],
+                          rows))
 
     st = results["startup"]
     out.append("\n**Start to first answer and memory** (one process / one gunicorn worker):\n")

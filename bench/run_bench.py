@@ -92,13 +92,16 @@ def baseline_startup(sample: Path, pixel_size_mm: float, answers: int) -> dict:
     return {"first_answer_s": round(first_answer_s, 2), "answers": answers, "rss_mb": round(last["rss_mb"])}
 
 
-def http_section(data: bytes, pixel_size_mm: float, configs: list[tuple[int, int]], requests_per_run: int,
+def http_section(data: bytes, pixel_size_mm: float, configs: list[tuple[int, int, int]], requests_per_run: int,
                  logs: Path) -> dict:
+    """Latency and throughput per server configuration: (gunicorn workers, threads, FETALHC_THREADS)."""
     results = []
-    for workers, threads in configs:
-        env = {"FETALHC_RUNTIME": "onnx", "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads)}
-        print(f"[bench] http {workers} workers x {threads} threads ...", file=sys.stderr, flush=True)
-        with gunicorn_server(env, logs / f"gunicorn-{workers}x{threads}.log") as server:
+    for workers, threads, model_threads in configs:
+        env = {"FETALHC_RUNTIME": "onnx", "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads),
+               "FETALHC_THREADS": str(model_threads)}
+        label = f"{workers}x{threads}x{model_threads}"
+        print(f"[bench] http workers x threads x FETALHC_THREADS = {label} ...", file=sys.stderr, flush=True)
+        with gunicorn_server(env, logs / f"gunicorn-{label}.log") as server:
             run_clients(server.url, data, pixel_size_mm, workers * threads, 4 * workers * threads, overlay=True)
             runs = []
             for overlay in (False, True):
@@ -106,7 +109,7 @@ def http_section(data: bytes, pixel_size_mm: float, configs: list[tuple[int, int
                     latencies, wall = run_clients(server.url, data, pixel_size_mm, clients, requests_per_run, overlay)
                     runs.append({"overlay": overlay, "clients": clients, **summary_ms(latencies),
                                  "requests_per_s": round(len(latencies) / wall, 1)})
-        results.append({"workers": workers, "threads": threads, "runs": runs})
+        results.append({"workers": workers, "threads": threads, "model_threads": model_threads, "runs": runs})
     return {"configs": results}
 
 
@@ -177,7 +180,8 @@ def main() -> int:
     logs = args.json.parent
 
     reps, answers, per_run, images = (8, 30, 12, 20) if args.quick else (40, 200, 60, 100)
-    configs = [(2, 1)] if args.quick else [(1, 1), (2, 1), (1, 2), (2, 2)]
+    # (gunicorn workers, threads per worker, FETALHC_THREADS): the repository's default first.
+    configs = [(2, 1, 2)] if args.quick else [(2, 1, 2), (2, 1, 1), (1, 2, 2), (1, 1, 2), (4, 1, 1)]
     results = {"meta": meta(args, sample)}
     results["runtimes"] = runtime_section(sample, pixel_size_mm, reps)
     results["startup"] = {runtime: measured(f"start-up {runtime}", server_startup, runtime, data, pixel_size_mm,

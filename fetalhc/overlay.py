@@ -9,7 +9,7 @@ import math
 import cv2
 import numpy as np
 
-from fetalhc.measurement import Biometry
+from fetalhc.measurement import Biometry, Ellipse
 
 # BGR colours chosen to stay visible on gray speckle and to differ for colour-blind readers.
 ELLIPSE_BGR = (0, 215, 255)  # amber
@@ -23,6 +23,12 @@ _SCALE = 1 << _SHIFT
 
 def _fixed(x: float, y: float) -> tuple[int, int]:
     return int(round(x * _SCALE)), int(round(y * _SCALE))
+
+
+def draw_ellipse(img: np.ndarray, e: Ellipse, color: tuple[int, int, int], thickness: int) -> None:
+    """Draw ``e`` on ``img`` in place, anti-aliased at sub-pixel precision."""
+    cv2.ellipse(img, _fixed(e.center_x, e.center_y), _fixed(e.semi_major, e.semi_minor), e.angle_deg, 0, 360,
+                color, thickness, cv2.LINE_AA, _SHIFT)
 
 
 def draw_overlay(gray: np.ndarray, biometry: Biometry) -> np.ndarray:
@@ -39,8 +45,7 @@ def draw_overlay(gray: np.ndarray, biometry: Biometry) -> np.ndarray:
     major = (e.semi_major * math.cos(th), e.semi_major * math.sin(th))
     minor = (-e.semi_minor * math.sin(th), e.semi_minor * math.cos(th))
     cx, cy = e.center_x, e.center_y
-    cv2.ellipse(img, _fixed(cx, cy), _fixed(e.semi_major, e.semi_minor), e.angle_deg, 0, 360,
-                ELLIPSE_BGR, thickness, cv2.LINE_AA, _SHIFT)
+    draw_ellipse(img, e, ELLIPSE_BGR, thickness)
     cv2.line(img, _fixed(cx - major[0], cy - major[1]), _fixed(cx + major[0], cy + major[1]),
              OFD_BGR, thickness, cv2.LINE_AA, _SHIFT)
     cv2.line(img, _fixed(cx - minor[0], cy - minor[1]), _fixed(cx + minor[0], cy + minor[1]),

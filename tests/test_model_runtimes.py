@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 
 import numpy as np
 import onnx
@@ -60,4 +61,12 @@ def test_model_onnx_of_another_savedmodel_is_refused(model_copy):
     onnx.helper.set_model_props(proto, {SOURCE_DIGEST_KEY: "0" * 64})
     onnx.save(proto, model_copy / ONNX_NAME)
     with pytest.raises(ModelLoadError, match="stale"):
+        load_segmenter(model_copy)
+
+
+def test_a_runtime_that_is_not_installed_is_a_load_error(model_copy, monkeypatch):
+    (model_copy / ONNX_NAME).unlink()
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # as in the serving image
+    monkeypatch.delitem(sys.modules, "fetalhc.model.backend_tensorflow", raising=False)
+    with pytest.raises(ModelLoadError, match="tensorflow is not installed.*onnx_export"):
         load_segmenter(model_copy)

@@ -22,7 +22,7 @@ from datadaprocess.masks import outline_ellipse, read_gray
 from fetalhc.evaluation.metrics import score_image, summary
 from fetalhc.evaluation.plots import bland_altman, comparison_overlay
 from fetalhc.imaging import PixelSpacing, load_image_file
-from fetalhc.measurement import NoHeadFoundError, measure_head
+from fetalhc.measurement import Ellipse, NoHeadFoundError, measure_head
 from fetalhc.model.loader import CARD_NAME, Segmenter, load_segmenter
 from fetalhc.model.preprocess import to_model_input
 
@@ -82,7 +82,6 @@ def write_figures(per_image: pd.DataFrame, table: pd.DataFrame, out: Path, title
         ref = outline_ellipse(read_gray(paths.loc[r.filename, "annotation_path"]))
         pred = None
         if r.found:
-            from fetalhc.measurement.geometry import Ellipse
             pred = Ellipse(r.center_x_px, r.center_y_px, r.semi_major_px, r.semi_minor_px, r.angle_deg)
         caption = f"{r.filename}: ref {r.hc_ref_mm:.1f} mm, pred {r.hc_pred_mm:.1f} mm, {r.verdict}"
         cv2.imwrite(str(worst_dir / f"{rank:02d}_{Path(r.filename).stem}.png"),

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from fetalhc.measurement.geometry import Ellipse  # noqa: E402
+from fetalhc.overlay import draw_ellipse  # noqa: E402
 
 
 def bland_altman(reference: np.ndarray, predicted: np.ndarray, path: Path, title: str) -> None:
@@ -33,18 +34,11 @@ def bland_altman(reference: np.ndarray, predicted: np.ndarray, path: Path, title
     plt.close(fig)
 
 
-def _draw(img: np.ndarray, e: Ellipse, color: tuple[int, int, int]) -> None:
-    shift = 4
-    s = 1 << shift
-    cv2.ellipse(img, (round(e.center_x * s), round(e.center_y * s)), (round(e.semi_major * s), round(e.semi_minor * s)),
-                e.angle_deg, 0, 360, color, 2, cv2.LINE_AA, shift)
-
-
 def comparison_overlay(gray: np.ndarray, reference: Ellipse, predicted: Ellipse | None, caption: str) -> np.ndarray:
     """The image with the reference ellipse in green and the prediction in red (BGR)."""
     img = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
-    _draw(img, reference, (0, 200, 0))
+    draw_ellipse(img, reference, (0, 200, 0), 2)
     if predicted is not None:
-        _draw(img, predicted, (0, 0, 255))
+        draw_ellipse(img, predicted, (0, 0, 255), 2)
     cv2.putText(img, caption, (10, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
     return img

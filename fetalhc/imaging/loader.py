@@ -26,8 +26,14 @@ from fetalhc.imaging.types import ImageLoadError, LoadedImage, PixelSpacing
 
 MIN_SIDE = 16
 MAX_SIDE = 10_000
-# Ultrasound pixels are a fraction of a millimetre; anything coarser is a mis-encoded value.
-MAX_SPACING_MM = 5.0
+# Ultrasound pixels are a fraction of a millimetre: a file's calibration outside this range is a
+# mis-encoded value (a 1e-6 mm spacing would report a 0 mm head) and is ignored. The web form
+# accepts the same range for a typed pixel size.
+MIN_SPACING_MM = 0.01
+MAX_SPACING_MM = 2.0
+# Pillow counts a TIFF's pages by reading all of them, in a time that grows with the square of
+# their number (20,000 pages: 6 s; a 32 MB file holds 300,000): stop reading after this many.
+MAX_TIFF_PAGES = 1000
 
 _SUPPORTED = "PNG, JPEG, BMP, TIFF or DICOM"
 _EXPORT_HINT = "Export the image again and retry."
@@ -131,10 +137,10 @@ def _check_dimensions(width: int, height: int, max_pixels: int) -> None:
 
 
 def _too_large(width: int | None, height: int | None, max_pixels: int) -> ImageLoadError:
-    size = f"{width}×{height} pixels" if width and height else "too many pixels"
+    size = f"is {width}×{height} pixels" if width and height else "has too many pixels"
     return ImageLoadError(
         "too_large",
-        f"The image is {size}, above the limit of {max_pixels:,} pixels. "
+        f"The image {size}, above the limit of {max_pixels:,} pixels. "
         "Export a single ultrasound frame at its original size and retry.",
     )
 
@@ -180,10 +186,11 @@ def _load_pillow(data: bytes, frame: int, max_pixels: int, fmt: str, pil_format:
         try:
             im = Image.open(io.BytesIO(data), formats=[pil_format])
             _check_dimensions(*im.size, max_pixels)
-            n_frames = int(getattr(im, "n_frames", 1))
+            # Only TIFF pages are frames; an animated PNG is read as its default image.
+            n_frames = _count_tiff_pages(im) if fmt == "tiff" else 1
             _check_frame(frame, n_frames)
+            im.seek(frame)  # also back to the first page after counting
             if frame:
-                im.seek(frame)
                 _check_dimensions(*im.size, max_pixels)  # TIFF pages may differ in size
             im.load()
             im = ImageOps.exif_transpose(im)
@@ -201,6 +208,18 @@ def _load_pillow(data: bytes, frame: int, max_pixels: int, fmt: str, pil_format:
         except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error, ...
             raise _pillow_decode_error(exc, label) from exc
     return LoadedImage(pixels=pixels, spacing=None, format=fmt, frame=frame, n_frames=n_frames)
+
+
+def _count_tiff_pages(im: Image.Image) -> int:
+    for page in range(1, MAX_TIFF_PAGES + 1):
+        try:
+            im.seek(page)
+        except EOFError:
+            return page
+    raise ImageLoadError(
+        "too_large",
+        f"The TIFF file has more than {MAX_TIFF_PAGES} pages. Export the page to measure as a single image and retry.",
+    )
 
 
 def _pillow_decode_error(exc: Exception, label: str) -> ImageLoadError:
@@ -423,6 +442,6 @@ def _us_region_spacing(ds: Dataset, rows: int, cols: int) -> PixelSpacing | None
 
 def _valid_spacing(x_mm: float, y_mm: float, source: str) -> PixelSpacing | None:
     for v in (x_mm, y_mm):
-        if not math.isfinite(v) or v <= 0 or v > MAX_SPACING_MM:
+        if not (math.isfinite(v) and MIN_SPACING_MM <= v <= MAX_SPACING_MM):
             return None
     return PixelSpacing(x_mm=x_mm, y_mm=y_mm, source=source)

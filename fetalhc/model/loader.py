@@ -22,7 +22,7 @@ from fetalhc.model.onnx_file import ONNX_NAME
 from fetalhc.model.preprocess import to_model_input
 from fetalhc.paths import DEFAULT_MODEL_DIR
 
-__all__ = ["CARD_NAME", "RUNTIMES", "ModelLoadError", "Segmenter", "load_segmenter", "read_card"]
+__all__ = ["CARD_NAME", "RUNTIMES", "ModelLoadError", "Segmenter", "choose_runtime", "load_segmenter", "read_card"]
 
 CARD_NAME = "model_card.json"
 RUNTIMES = ("onnx", "tensorflow")
@@ -116,10 +116,16 @@ def load_segmenter(path: str | Path | None = None, flip_tta: bool = True, runtim
     threads = threads or threads_from_env()
     card = read_card(path)
     # Imported here so that a process serving through ONNX Runtime never imports TensorFlow.
-    if runtime == "onnx":
-        from fetalhc.model.backend_onnx import load_onnx_forward as load_forward
-    else:
-        from fetalhc.model.backend_tensorflow import load_tensorflow_forward as load_forward
+    try:
+        if runtime == "onnx":
+            from fetalhc.model.backend_onnx import load_onnx_forward as load_forward
+        else:
+            from fetalhc.model.backend_tensorflow import load_tensorflow_forward as load_forward
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"cannot load {path} with the {runtime} runtime: {exc.name} is not installed. The serving "
+            f"requirements (requirements-serve.txt) run {ONNX_NAME} only; write it with "
+            "`python -m fetalhc.model.onnx_export` where requirements.txt is installed") from exc
     segmenter = Segmenter(path, card, load_forward(path, threads), runtime, flip_tta)
     try:
         out = segmenter.predict_batch(np.zeros((1, INPUT_SIZE, INPUT_SIZE), np.float32))

@@ -37,7 +37,7 @@ def measure(req: MeasureRequest, segmenter: Segmenter, max_pixels: int, with_ove
     except ImageLoadError as exc:
         log.info("request_id=%s image rejected: %s", g.request_id, exc.code)
         if exc.code == "bad_frame":
-            raise ApiError(400, "invalid_frame", exc.message) from None
+            raise ApiError(400, "invalid_frame", f"The field 'frame' is out of range. {exc.message}") from None
         raise ApiError(415, "unsupported_image", exc.message) from None
     try:
         analysis = analyse(image, segmenter, req.pixel_size_mm, req.ga_weeks)

@@ -14,9 +14,11 @@ from typing import IO
 from flask import Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
+from fetalhc.imaging.loader import MAX_SPACING_MM, MIN_SPACING_MM
 from fetalhc.web.api_error import ApiError
 
-PIXEL_SIZE_MM_RANGE = (0.01, 2.0)
+# The same plausible range as a DICOM file's own calibration.
+PIXEL_SIZE_MM_RANGE = (MIN_SPACING_MM, MAX_SPACING_MM)
 GA_WEEKS_RANGE = (10.0, 45.0)
 
 

@@ -8,15 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from web_samples import (JSON, black_bmp, black_png, dicom_bytes, dicom_without_image, hc18_pixels, hc18_reference,
-                         png_bytes, png_header_only, upload)
-
-
-def error_of(response) -> tuple[int, str, str]:
-    body = response.get_json()
-    assert response.mimetype == "application/json", response.get_data(as_text=True)[:300]
-    assert body["status"] == "error" and set(body) == {"status", "error", "message"}
-    return response.status_code, body["error"], body["message"]
+from web_samples import (JSON, black_bmp, black_png, dicom_bytes, dicom_without_image, error_of, hc18_pixels,
+                         hc18_reference, png_bytes, png_header_only, upload)
 
 
 def test_hc18_image_measures_close_to_the_reference(client, hc18):

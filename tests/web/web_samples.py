@@ -1,16 +1,21 @@
-"""Uploads for the web tests, made here (PNG, DICOM, broken files) or read from HC18."""
+"""Uploads for the web tests and bench/load_test.py, made here (PNG, DICOM, head phantoms,
+broken files) or read from HC18."""
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, UltrasoundImageStorage, UltrasoundMultiFrameImageStorage, generate_uid
 
 # Patient fields planted in DICOM uploads; no log line or file may ever hold them.
@@ -41,14 +46,62 @@ def black_bmp(width: int, height: int) -> bytes:
     return buf.tobytes()
 
 
+def pil_bytes(image: Image.Image, fmt: str, **options: Any) -> bytes:
+    """``image`` saved by Pillow as ``fmt`` (for modes and formats OpenCV does not write)."""
+    buf = io.BytesIO()
+    image.save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def head_phantom(width: int, height: int, semi_axes: tuple[int, int], angle_deg: float = 20.0) -> np.ndarray:
+    """A synthetic head the model finds: a bright skull ring around darker brain, on speckle."""
+    rng = np.random.default_rng(width * height)
+    pixels = cv2.GaussianBlur((rng.random((height, width)) * 60).astype(np.uint8), (5, 5), 0)
+    centre, (a, b) = (width // 2, height // 2), semi_axes
+    brain = np.zeros_like(pixels)
+    cv2.ellipse(brain, centre, (int(a * 0.9), int(b * 0.9)), angle_deg, 0, 360, 80, -1)
+    pixels = np.maximum(pixels, brain)
+    cv2.ellipse(pixels, centre, (a, b), angle_deg, 0, 360, 230, max(4, a // 15))
+    return pixels
+
+
+def phantom_hc_px(semi_axes: tuple[int, int]) -> float:
+    """About the HC the model reports for :func:`head_phantom` (within a few per cent): the
+    perimeter (Ramanujan) of the ring's outer edge."""
+    a, b = (s + max(4, semi_axes[0] // 15) / 2 for s in semi_axes)
+    h = ((a - b) / (a + b)) ** 2
+    return math.pi * (a + b) * (1 + 3 * h / (10 + math.sqrt(4 - 3 * h)))
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _png(width: int, height: int, idat: bytes, bit_depth: int = 8) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+
+
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims ``width`` x ``height`` with hardly any pixel data behind it."""
+    return _png(width, height, zlib.compress(b"\0" * 64))
 
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+def png_bomb(width: int, height: int) -> bytes:
+    """A complete, valid black PNG of ``width`` x ``height``: about 1,000 times smaller than its pixels."""
+    compressor, row = zlib.compressobj(9), b"\0" * (width + 1)  # filter byte + a row of zeros
+    return _png(width, height, b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush())
+
+
+def many_page_tiff(pages: int, side: int = 16) -> bytes:
+    """A TIFF of ``pages`` black pages that share one strip: about 100 bytes a page."""
+    strip = b"\0" * side * side
+    tags = [(256, 3, side), (257, 3, side), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 8),
+            (278, 3, side), (279, 4, len(strip))]  # size, 8 bits, uncompressed, black is 0, one strip
+    ifd_size, first = 2 + 12 * len(tags) + 4, 8 + len(strip)
+    entries = struct.pack("<H", len(tags)) + b"".join(struct.pack("<HHII", t, kind, 1, v) for t, kind, v in tags)
+    ifds = [entries + struct.pack("<I", first + (i + 1) * ifd_size if i + 1 < pages else 0) for i in range(pages)]
+    return b"II*\0" + struct.pack("<I", first) + strip + b"".join(ifds)
 
 
 def _dataset(sop: str) -> Dataset:
@@ -73,13 +126,39 @@ def _save(ds: Dataset) -> bytes:
     return buf.getvalue()
 
 
-def dicom_bytes(pixels: np.ndarray, pixel_spacing_mm: float | None = None) -> bytes:
-    """Uncompressed ultrasound DICOM of 2D ``pixels`` (or frames x rows x cols), with patient fields."""
+def dicom_bytes(pixels: np.ndarray, pixel_spacing_mm: float | None = None, **attributes: Any) -> bytes:
+    """Uncompressed ultrasound DICOM of 2D ``pixels`` (or frames x rows x cols), with patient fields
+    and any further ``attributes`` (keyword: value)."""
     multi = pixels.ndim == 3
     ds = _dataset(UltrasoundMultiFrameImageStorage if multi else UltrasoundImageStorage)
     ds.set_pixel_data(pixels, "MONOCHROME2", 8, generate_instance_uid=False)
     if pixel_spacing_mm is not None:
         ds.PixelSpacing = [pixel_spacing_mm, pixel_spacing_mm]
+    for keyword, value in attributes.items():
+        setattr(ds, keyword, value)
+    return _save(ds)
+
+
+def us_region(width: int, height: int, delta_cm: float, units: int = 3) -> Dataset:
+    """One 2D tissue region of a DICOM ``SequenceOfUltrasoundRegions`` covering the image;
+    ``units`` 3 is cm (0: none, 4: seconds)."""
+    region = Dataset()
+    region.RegionSpatialFormat = 1
+    region.RegionLocationMinX0, region.RegionLocationMinY0 = 0, 0
+    region.RegionLocationMaxX1, region.RegionLocationMaxY1 = width - 1, height - 1
+    region.PhysicalUnitsXDirection = region.PhysicalUnitsYDirection = units
+    region.PhysicalDeltaX = region.PhysicalDeltaY = delta_cm
+    return region
+
+
+def dicom_compressed(transfer_syntax: str, width: int = 64, height: int = 48) -> bytes:
+    """A DICOM image whose pixel data is encapsulated in ``transfer_syntax`` (the codestream is noise)."""
+    ds = _dataset(UltrasoundImageStorage)
+    ds.file_meta.TransferSyntaxUID = transfer_syntax
+    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = height, width, 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = encapsulate([np.random.default_rng(0).bytes(500)])
+    ds["PixelData"].VR = "OB"
     return _save(ds)
 
 
@@ -100,6 +179,14 @@ def hc18_pixels(hc18: Path, name: str = HC18_IMAGE) -> np.ndarray:
 
 
 JSON = {"Accept": "application/json"}
+
+
+def error_of(response) -> tuple[int, str, str]:
+    """(status, error code, message) of a JSON error answer, after checking its shape."""
+    body = response.get_json()
+    assert response.mimetype == "application/json", response.get_data(as_text=True)[:300]
+    assert body["status"] == "error" and set(body) == {"status", "error", "message"}
+    return response.status_code, body["error"], body["message"]
 
 
 def upload(data: bytes, name: str = "image.png") -> tuple[io.BytesIO, str]:
