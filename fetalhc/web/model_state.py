@@ -39,13 +39,9 @@ def load_model_state(config: Mapping[str, Any]) -> ModelState:
     started = time.perf_counter()
     try:
         segmenter = load_segmenter(config["MODEL_DIR"])
-    except Exception as exc:
-        # Whatever fails, the app starts and says why. Not only ModelLoadError: where TensorFlow
-        # is not installed (the Docker image), a folder without model.onnx fails on its import.
-        reason = str(exc) if isinstance(exc, ModelLoadError) else \
-            f"the model at {config['MODEL_DIR']} could not be loaded ({type(exc).__name__}: {exc})"
-        log.error("model not loaded: %s", reason)
-        return ModelState(None, reason)
+    except ModelLoadError as exc:
+        log.error("model not loaded: %s", exc)
+        return ModelState(None, str(exc))
     log.info("model %s %s loaded in %.1f s", segmenter.name, segmenter.version, time.perf_counter() - started)
     return ModelState(segmenter, None)
 

@@ -87,10 +87,11 @@ def png_header_only(width: int, height: int) -> bytes:
     return _png(width, height, zlib.compress(b"\0" * 64))
 
 
-def png_bomb(width: int, height: int) -> bytes:
+def png_bomb(width: int, height: int, bit_depth: int = 8) -> bytes:
     """A complete, valid black PNG of ``width`` x ``height``: about 1,000 times smaller than its pixels."""
-    compressor, row = zlib.compressobj(9), b"\0" * (width + 1)  # filter byte + a row of zeros
-    return _png(width, height, b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush())
+    compressor, row = zlib.compressobj(9), b"\0" * (width * bit_depth // 8 + 1)  # filter byte + zeros
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return _png(width, height, idat, bit_depth)
 
 
 def many_page_tiff(pages: int, side: int = 16) -> bytes:
