@@ -42,8 +42,8 @@ from timing import percentile, summary_ms
 from fetalhc.paths import PROJECT_ROOT
 
 # The test suite's upload builders: the load test sends what the tests check.
-sys.path.insert(0, str(PROJECT_ROOT / "tests" / "web"))
-from web_samples import (PATIENT_FIELDS, PATIENT_FILE_NAME, black_png, dicom_bytes,  # noqa: E402
+sys.path.insert(0, str(PROJECT_ROOT / "tests"))
+from samples import (PATIENT_FIELDS, PATIENT_FILE_NAME, black_png, dicom_bytes,  # noqa: E402
                          dicom_without_image, head_phantom, phantom_hc_px, pil_bytes, png_bytes)
 
 BENCH_DIR = Path(__file__).resolve().parent

@@ -1,15 +1,13 @@
 """One image through the committed model to a clinical result, and the batch `measure` command."""
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, UltrasoundImageStorage, generate_uid
+from samples import PATIENT_ID, PATIENT_NAME, dicom_bytes, png_bytes, us_region
 
 from fetalhc.imaging import load_image, load_image_file
 from fetalhc.pipeline import InvalidParameterError, analyse, analysis_to_dict
@@ -56,40 +54,9 @@ def test_gestational_age_and_centile(hc18, segmenter, validation_rows):
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), 50.0])
 def test_unusable_pixel_size_is_rejected(segmenter, bad):
-    image = load_image(_png(np.zeros((100, 100), np.uint8)))
+    image = load_image(png_bytes(np.zeros((100, 100), np.uint8)))
     with pytest.raises(InvalidParameterError, match="pixel size"):
         analyse(image, segmenter, pixel_size_mm=bad)
-
-
-def _png(gray: np.ndarray) -> bytes:
-    import cv2
-
-    return cv2.imencode(".png", gray)[1].tobytes()
-
-
-def _dicom_with_us_region(gray: np.ndarray, delta_cm: float) -> bytes:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = UltrasoundImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = UltrasoundImageStorage, meta.MediaStorageSOPInstanceUID
-    ds.PatientName, ds.PatientID, ds.Modality = "DOE^JANE", "PID-12345", "US"
-    ds.Rows, ds.Columns = gray.shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    region = Dataset()
-    region.RegionSpatialFormat, region.RegionDataType, region.RegionFlags = 1, 1, 0
-    region.RegionLocationMinX0, region.RegionLocationMinY0 = 0, 0
-    region.RegionLocationMaxX1, region.RegionLocationMaxY1 = gray.shape[1] - 1, gray.shape[0] - 1
-    region.PhysicalUnitsXDirection = region.PhysicalUnitsYDirection = 3
-    region.PhysicalDeltaX = region.PhysicalDeltaY = delta_cm
-    ds.SequenceOfUltrasoundRegions = [region]
-    ds.PixelData = gray.tobytes()
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
 
 
 def test_dicom_calibration_gives_the_same_hc_as_the_typed_pixel_size(hc18, segmenter, validation_rows):
@@ -97,11 +64,12 @@ def test_dicom_calibration_gives_the_same_hc_as_the_typed_pixel_size(hc18, segme
     png = load_image_file(hc18 / "training_set" / row["filename"])
     size = float(row["pixel size(mm)"])
     from_png = analyse(png, segmenter, pixel_size_mm=size)
-    dicom = load_image(_dicom_with_us_region(png.pixels, size / 10.0))
+    h, w = png.pixels.shape
+    dicom = load_image(dicom_bytes(png.pixels, SequenceOfUltrasoundRegions=[us_region(w, h, size / 10.0)]))
     from_dicom = analysis_to_dict(analyse(dicom, segmenter), segmenter)
     assert from_dicom["pixel_size_source"] == "dicom"
     assert from_dicom["circumference_mm"] == pytest.approx(from_png.biometry.hc_mm, abs=0.01)
-    assert "DOE" not in str(from_dicom) and "PID-12345" not in str(from_dicom)
+    assert str(PATIENT_NAME) not in str(from_dicom) and PATIENT_ID not in str(from_dicom)
 
 
 def test_measure_command_writes_a_row_per_file_and_survives_bad_ones(hc18, validation_rows, tmp_path, model_dir):

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from web_samples import (JSON, black_bmp, black_png, dicom_bytes, dicom_without_image, error_of, hc18_pixels,
+from samples import (JSON, black_bmp, black_png, dicom_bytes, dicom_without_image, error_of, hc18_pixels,
                          hc18_reference, png_bytes, png_header_only, upload)
 
 

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from web_samples import HC18_IMAGE, black_png, dicom_bytes, hc18_pixels, hc18_reference
+from samples import HC18_IMAGE, black_png, dicom_bytes, hc18_pixels, hc18_reference
 from werkzeug.serving import make_server
 
 from fetalhc.web.page import result_rows

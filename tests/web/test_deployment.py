@@ -12,7 +12,7 @@ from unittest import mock
 
 from dockerfile_spec import arguments, instructions, start_command
 from packaging.requirements import Requirement
-from web_samples import black_png
+from samples import black_png
 
 from fetalhc.paths import PROJECT_ROOT
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from live_server import call, live_gunicorn, multipart, snapshot
-from web_samples import PATIENT_FIELDS, PATIENT_FILE_NAME, dicom_bytes, hc18_pixels, hc18_reference
+from samples import PATIENT_FIELDS, PATIENT_FILE_NAME, dicom_bytes, hc18_pixels, hc18_reference
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from pydicom.pixels import get_decoder
 from pydicom.uid import HTJ2KLossless
-from web_samples import (JSON, dicom_bytes, dicom_compressed, dicom_without_image, error_of, head_phantom,
+from samples import (JSON, dicom_bytes, dicom_compressed, dicom_without_image, error_of, head_phantom,
                          many_page_tiff, phantom_hc_px, pil_bytes, png_bomb, png_bytes, png_header_only, upload,
                          us_region)
 

@@ -14,7 +14,7 @@ import time
 import psutil
 import pytest
 from live_server import LiveServer, call, live_gunicorn, multipart
-from web_samples import head_phantom, phantom_hc_px, png_bytes
+from samples import head_phantom, phantom_hc_px, png_bytes
 
 from fetalhc.paths import PROJECT_ROOT
 

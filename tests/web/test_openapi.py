@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from jsonschema import Draft202012Validator
-from web_samples import (JSON, black_png, dicom_bytes, hc18_pixels, hc18_reference, page_csrf_token,
+from samples import (JSON, black_png, dicom_bytes, hc18_pixels, hc18_reference, page_csrf_token,
                          png_header_only, upload)
 
 from fetalhc.web.openapi import openapi_document

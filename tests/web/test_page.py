@@ -5,7 +5,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from web_samples import JSON, black_png, hc18_reference, page_csrf_token, upload
+from samples import JSON, black_png, hc18_reference, page_csrf_token, upload
 
 from fetalhc.paths import PROJECT_ROOT
 

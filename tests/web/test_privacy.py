@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import has_request_context
-from web_samples import (JSON, PATIENT_FIELDS, PATIENT_FILE_NAME, black_bmp, dicom_bytes, dicom_without_image,
+from samples import (JSON, PATIENT_FIELDS, PATIENT_FILE_NAME, black_bmp, dicom_bytes, dicom_without_image,
                          hc18_pixels, hc18_reference, page_csrf_token, upload)
 
 from fetalhc.paths import PROJECT_ROOT

@@ -8,7 +8,7 @@ import runpy
 from unittest import mock
 
 import pytest
-from web_samples import JSON, PATIENT_NAME, black_png, page_csrf_token, upload
+from samples import JSON, PATIENT_NAME, black_png, page_csrf_token, upload
 
 from fetalhc.paths import PROJECT_ROOT
 from fetalhc.web import create_app
