@@ -1,4 +1,4 @@
-"""The benchmark's results as markdown tables (the Performance section of docs/performance.md)."""
+"""The benchmark's results as markdown tables (the README's Performance section)."""
 from __future__ import annotations
 
 

@@ -22,7 +22,7 @@ def session_options(threads: int) -> ort.SessionOptions:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Idle threads that spin steal the core another worker (or request) needs; on a busy 2-core
-    # machine spinning doubled the latency with 2 threads (docs/performance.md).
+    # machine spinning doubled the latency with 2 threads (README, Performance).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 

@@ -17,7 +17,7 @@ DEFAULT_MAX_UPLOAD_MB = 32
 # The image loader's own default: a 40-megapixel frame is far above any ultrasound export.
 DEFAULT_MAX_PIXELS = 40_000_000
 
-# Security rules of docs/security.md; they win over the environment and the mapping.
+# Security rules of the README's "Security and privacy" section; they win over the environment and the mapping.
 FIXED_SETTINGS: dict[str, Any] = {
     "DEBUG": False,
     "SESSION_COOKIE_HTTPONLY": True,
