@@ -121,15 +121,23 @@ def test_implausible_size_is_flagged():
     assert b.quality.verdict == "Poor"
 
 
-def test_non_elliptical_region_lowers_confidence():
+def test_lumpy_region_lowers_confidence():
     shape = (540, 800)
+    prob = mask_to_model_space(draw_filled(shape, Ellipse(400, 270, 160, 120, 0)).astype(np.float32))
+    cv2.circle(prob, (178, 128), 12, 1.0, -1)  # a bulge on the outline, as when the mask leaks
+    b = measure_head(prob, shape)
+    assert b.quality.ellipse_iou < 0.95
+    assert b.quality.confidence < 0.9
+    assert b.quality.verdict != "Good"
+    assert any("not elliptical" in f for f in b.quality.flags)
+
+
+def test_region_that_is_no_skull_is_rejected():
     prob = np.zeros((256, 256), np.float32)
     prob[60:200, 60:120] = 1.0
     prob[60:100, 60:220] = 1.0  # an L shape: nothing like a skull
-    b = measure_head(prob, shape)
-    assert b.quality.ellipse_iou < 0.9
-    assert b.quality.confidence < 0.85
-    assert b.quality.verdict != "Good"
+    with pytest.raises(NoHeadFoundError, match="does not look like a skull"):
+        measure_head(prob, (540, 800))
 
 
 @pytest.mark.parametrize("prob", [np.zeros((256, 256), np.float32), np.full((256, 256), 0.3, np.float32)])

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from fetalhc.imaging.types import PixelSpacing
-from fetalhc.measurement.contour import head_outline
+from fetalhc.measurement.contour import NoHeadFoundError, head_outline
 from fetalhc.measurement.geometry import Ellipse, fit_ellipse
-from fetalhc.measurement.quality import QualitySignals, assess_quality
+from fetalhc.measurement.quality import REJECT_CONFIDENCE, QualitySignals, assess_quality
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ def measure_head(prob: np.ndarray, image_shape: tuple[int, int], spacing: PixelS
 
     With anisotropic pixels the millimetre values come from a second fit in millimetre space:
     an ellipse in pixels is not, after unequal scaling, the ellipse with scaled axes.
+    Raises ``NoHeadFoundError`` when nothing head-like is found or the confidence is below
+    ``REJECT_CONFIDENCE`` (evidence from the image alone).
     """
     region = head_outline(prob, image_shape, threshold)
     ellipse = fit_ellipse(region.outline_xy)
@@ -47,5 +49,10 @@ def measure_head(prob: np.ndarray, image_shape: tuple[int, int], spacing: PixelS
         hc_mm, ofd_mm, bpd_mm = mm.perimeter, 2 * mm.semi_major, 2 * mm.semi_minor
         ci = 100.0 * mm.semi_minor / mm.semi_major
     quality = assess_quality(prob, region, ellipse, image_shape, hc_mm, threshold)
+    # Judged on the image alone: a wrong pixel size must not turn a visible head into "no head".
+    if quality.evidence < REJECT_CONFIDENCE:
+        raise NoHeadFoundError(
+            f"no fetal head found: the best candidate region does not look like a skull "
+            f"(evidence {quality.evidence:.2f}: {'; '.join(quality.flags) or 'weak evidence'})")
     return Biometry(ellipse, ellipse.perimeter, 2 * ellipse.semi_major, 2 * ellipse.semi_minor, ci,
                     spacing, hc_mm, ofd_mm, bpd_mm, quality)

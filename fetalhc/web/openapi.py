@@ -65,7 +65,8 @@ _MEASUREMENT = _obj({
     "quality_flags": {"type": "array", "items": _t("string")},
     "quality_signals": _obj({
         "ellipse_iou": _t("number"), "mean_probability": _t("number"), "edge_sharpness": _t("number"),
-        "clipped_fraction": _t("number"), "plausible_size": _t("boolean", True), "confidence": _t("number"),
+        "clipped_fraction": _t("number"), "plausible_size": _t("boolean", True), "evidence": _t("number"),
+        "confidence": _t("number"),
         "verdict": _t("string", enum=["Good", "Fair", "Poor"]), "flags": {"type": "array", "items": _t("string")},
     }),
     "processing_time": _t("string", examples=["0.41s"]),
