@@ -27,7 +27,7 @@ def render(results: dict) -> str:
            f"{'--quick, ' if meta['quick'] else ''}command `{meta['command']}`."]
 
     rt = results["runtimes"]
-    out.append("\n**Model only** (one forward pass, no flip averaging; p50 in ms; batch 16 per batch):\n")
+    out.append("\n**Model only** (one forward pass; p50 in ms; batch 16 per batch):\n")
     labels = {"onnx": "ONNX Runtime (ours, default)", "tensorflow": "SavedModel, tf.saved_model.load serve (ours)",
               "baseline": "baseline: TFSMLayer in keras.Sequential, direct call"}
     base = rt.get("baseline", {}).get("model_only", {})
@@ -49,7 +49,7 @@ def render(results: dict) -> str:
     for key in ("baseline", "onnx", "tensorflow"):
         for name, s in rt.get(key, {}).get("end_to_end", {}).items():
             label = {"baseline": "baseline: PIL resize + grayscale, TFSMLayer, no flip TTA"}.get(
-                name, f"ours, {name}" + ("" if "no flip" in name else ", with flip TTA (as served)"))
+                name, f"ours, {name}" + ("" if "flip" in name else " (as served)"))
             rows.append([label, s["p50_ms"], s["p95_ms"], _ratio(s["p50_ms"], base_e2e)])
     out.append(_table(["path", "p50", "p95", "vs baseline"], rows))
 

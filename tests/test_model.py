@@ -61,3 +61,11 @@ def test_committed_model_loads_and_describes_itself(segmenter):
     assert "not for diagnostic use" in card["intended_use"].lower()
     prob = segmenter.predict(np.zeros((540, 800), np.uint8))
     assert prob.shape == (256, 256)
+
+
+def test_flip_tta_averages_with_the_mirrored_prediction(model_dir):
+    plain, tta = load_segmenter(model_dir), load_segmenter(model_dir, flip_tta=True)
+    assert not plain.flip_tta  # off by default: it did not help on the validation subjects
+    x = np.random.default_rng(0).random((2, 256, 256), dtype=np.float32)
+    expected = 0.5 * (plain.predict_batch(x) + plain.predict_batch(x[:, :, ::-1].copy())[:, :, ::-1])
+    np.testing.assert_allclose(tta.predict_batch(x), expected, atol=1e-6)

@@ -110,18 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
     p.add_argument("--split", default="validation", choices=["validation", "train", "all"])
     p.add_argument("--out", type=Path, default=Path("runs/evaluation"))
-    p.add_argument("--no-tta", action="store_true", help="no horizontal-flip averaging")
+    p.add_argument("--tta", action="store_true", help="average with the prediction on the mirrored image")
     p.add_argument("--update-card", action="store_true", help="store the summary in the model card")
     args = p.parse_args(argv)
 
     table = read_dataset_table(args.dataset_csv)
     if args.split != "all":
         table = table[table["split"] == args.split]
-    segmenter = load_segmenter(args.model, flip_tta=not args.no_tta)
+    segmenter = load_segmenter(args.model, flip_tta=args.tta)
     per_image, result = evaluate_table(table, segmenter)
     args.out.mkdir(parents=True, exist_ok=True)
     per_image.to_csv(args.out / "per_image.csv", index=False)
-    result.update(split=args.split, subjects=int(table["subject"].nunique()), flip_tta=not args.no_tta,
+    result.update(split=args.split, subjects=int(table["subject"].nunique()), flip_tta=args.tta,
                   command="python -m fetalhc.evaluation.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
                   date=date.today().isoformat())
     (args.out / "summary.json").write_text(json.dumps(result, indent=2))
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_card:
         card_path = segmenter.path / CARD_NAME
         card = json.loads(card_path.read_text()) if card_path.exists() else {}
-        card.setdefault("metrics", {})[args.split] = result
+        card.setdefault("metrics", {})[args.split + ("_flip_tta" if args.tta else "")] = result
         card_path.write_text(json.dumps(card, indent=2))
         print(f"updated {card_path}")
     return 0

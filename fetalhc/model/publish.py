@@ -24,11 +24,19 @@ from fetalhc.model.loader import CARD_NAME
 from fetalhc.paths import DEFAULT_MODEL_DIR
 
 
-def build_card(model, run: Path, dataset_csv: Path) -> dict:
+def _stage(run: Path) -> dict:
+    summary = json.loads((run / "train_summary.json").read_text())
+    return {"run": run.name, "command": summary["command"], "epochs_run": int(summary["epochs_run"]),
+            "best_epoch": int(summary["best_epoch"]),
+            "best_val_hc_mae_mm": round(float(summary["best_val_hc_mae_mm"]), 4),
+            "train_minutes": round(float(summary["train_minutes"]), 1)}
+
+
+def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None = None) -> dict:
     table = read_dataset_table(dataset_csv)
     val = table[table["split"] == "validation"]
     history = pd.read_csv(run / "history.csv")
-    summary = json.loads((run / "train_summary.json").read_text())
+    stages = ([_stage(warm_start_run)] if warm_start_run else []) + [_stage(run)]
     best = history.loc[history["val_hc_mae_mm"].idxmin()]
     widths = [model.get_layer(f"enc{i}_add").output.shape[-1] for i in range(5)]
     return {
@@ -46,7 +54,7 @@ def build_card(model, run: Path, dataset_csv: Path) -> dict:
         "input": {"shape": [256, 256, 1], "dtype": "float32",
                   "preprocessing": "grayscale uint8 image resized to 256x256 (cv2.INTER_AREA, aspect not kept), "
                                    "divided by 255",
-                  "output": "probability of fetal head per pixel, 256x256; served with horizontal-flip averaging"},
+                  "output": "probability of fetal head per pixel, 256x256 (one forward pass)"},
         "data_split": {
             "dataset": "HC18 training set (van den Heuvel et al., PLoS ONE 2018, doi:10.5281/zenodo.1327317), "
                        "development subset of 798 images / 645 subjects",
@@ -57,13 +65,12 @@ def build_card(model, run: Path, dataset_csv: Path) -> dict:
             "validation_subjects": sorted(val["subject"].astype(str).unique().tolist()),
         },
         "training": {
-            "command": summary["command"],
-            "epochs_run": int(summary["epochs_run"]),
-            "best_epoch": int(summary["best_epoch"]),
-            "train_minutes": round(float(summary["train_minutes"]), 1),
+            "stages": stages,
+            "epochs_total": sum(st["epochs_run"] for st in stages),
+            "train_minutes_total": round(sum(st["train_minutes"] for st in stages), 1),
             "loss": "per head soft Dice + BCE, weights 1.0 / 0.5 / 0.25 (main / aux 1 / aux 2)",
             "augmentation": "on the fly, datadaprocess.augment.build_transform (soft masks, linear interpolation)",
-            "optimizer": "Adam, cosine-decayed learning rate",
+            "optimizer": "Adam, cosine-decayed learning rate (a fresh schedule in each stage)",
             "selection": "checkpoint with the lowest validation mean absolute HC difference",
             "best_epoch_validation": {k: round(float(best[k]), 4) for k in
                                       ("val_hc_mae_mm", "val_hc_p95_mm", "val_dice")},
@@ -82,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--run", type=Path, required=True, help="training run folder (with best.keras)")
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
     p.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
+    p.add_argument("--warm-start-run", type=Path, default=None,
+                   help="the run whose best.keras --run started from (train.py --init-from), for the card")
     args = p.parse_args(argv)
     import keras
 
@@ -93,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(args.out)
     export_savedmodel(model, args.out)
     export_onnx(args.out)
-    (args.out / CARD_NAME).write_text(json.dumps(build_card(model, args.run, args.dataset_csv), indent=2))
+    (args.out / CARD_NAME).write_text(json.dumps(build_card(model, args.run, args.dataset_csv, args.warm_start_run), indent=2))
     print(f"published {args.run / 'best.keras'} -> {args.out}")
     return 0
 

@@ -39,6 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="stop before starting an epoch that would end past this many minutes")
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.keras")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="start from this .keras model's weights with a fresh optimizer and schedule "
+                        "(a warm restart, e.g. a short low-learning-rate run after early stopping)")
     p.add_argument("--export", type=Path, default=None, help="write the best model as a SavedModel here")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 8 images, 2 epochs of 2 steps (for tests)")
@@ -81,7 +84,11 @@ def main(argv=None) -> int:
             history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
         print(f"resumed from {last} after epoch {len(history)}")
     else:
-        model = build_dag_vnet(tuple(int(w) for w in args.widths.split(",")))
+        if args.init_from:
+            model = keras.models.load_model(args.init_from, compile=False)
+            print(f"starting from the weights of {args.init_from}")
+        else:
+            model = build_dag_vnet(tuple(int(w) for w in args.widths.split(",")))
         schedule = keras.optimizers.schedules.CosineDecay(
             args.lr, decay_steps=args.epochs * steps, alpha=0.02,
             warmup_target=None)
@@ -131,6 +138,7 @@ def main(argv=None) -> int:
 
     summary = {"epochs_run": len(history), "best_epoch": 1 + int(np.argmin([h["val_hc_mae_mm"] for h in history])),
                "best_val_hc_mae_mm": best_mae, "train_minutes": (time.time() - started) / 60,
+               "init_from": str(args.init_from) if args.init_from else None,
                "command": "python -m fetalhc.training.train " + " ".join(argv if argv is not None else sys.argv[1:])}
     (args.out / "train_summary.json").write_text(json.dumps(summary, indent=2))
     if args.export:
