@@ -72,6 +72,7 @@ def temp_folder(tmp_path, monkeypatch):
 
 
 # The request log line: the id, sizes and timings only.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{200,}={0,2}")
 _REQUEST_LINE = re.compile(r"request_id=[0-9a-f]{32} method=POST path=/ status=\d{3} in_bytes=\d+ out_bytes=\d+ "
                            r"ms=[\d.]+")
 
@@ -116,7 +117,8 @@ def test_uploads_leave_no_file_and_no_patient_data_in_the_logs(client, hc18, tem
     assert all(o.startswith("iVBOR") and o[:64] not in logged for o in overlays)  # a PNG, not logged
     assert "data:image/png;base64,iVBOR" in responses[-1].get_data(as_text=True)
     for response in responses:
-        answer = response.get_data(as_text=True) + str(response.headers)
+        # Base64 image data is left out: a 600 kB overlay holds "DOE" by chance.
+        answer = _BASE64_RUN.sub("", response.get_data(as_text=True)) + str(response.headers)
         assert not any(s in answer for s in (*PATIENT_FIELDS, PATIENT_FILE_NAME))
 
 
