@@ -1,6 +1,6 @@
 """Measurements made inside one fresh process, so that each runtime runs alone.
 
-``python bench/inprocess.py runtime {onnx,tensorflow,baseline} IMAGE PIXEL_SIZE_MM --reps N``
+``python bench/inprocess.py runtime {openvino,onnx,tensorflow,baseline} IMAGE PIXEL_SIZE_MM --reps N``
     model-only latency (one forward pass, batch 1 and 16) and end-to-end per-image latency
     from the encoded bytes (decode, preprocess, model, measurement);
 ``python bench/inprocess.py batch HC18_DIR --images N --workers W``
@@ -21,6 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from timing import summary_ms, time_calls  # noqa: E402
+
+from fetalhc.model.loader import RUNTIMES  # noqa: E402
 
 BATCH = 16
 
@@ -72,7 +74,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="what", required=True)
     r = sub.add_parser("runtime")
-    r.add_argument("runtime", choices=["onnx", "tensorflow", "baseline"])
+    r.add_argument("runtime", choices=[*RUNTIMES, "baseline"])
     r.add_argument("image", type=Path)
     r.add_argument("pixel_size_mm", type=float)
     r.add_argument("--reps", type=int, default=30)

@@ -28,7 +28,7 @@ from http_load import gunicorn_server, post_image, run_clients
 from report import render
 from timing import summary_ms
 
-from fetalhc.model.loader import read_card
+from fetalhc.model.loader import RUNTIMES, choose_runtime, read_card
 from fetalhc.paths import DEFAULT_MODEL_DIR, PROJECT_ROOT, hc18_dir
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -58,7 +58,7 @@ def measured(section: str, fn, *args) -> dict:
 def runtime_section(sample: Path, pixel_size_mm: float, reps: int) -> dict:
     return {runtime: measured(f"in-process {runtime}", run_json, str(BENCH_DIR / "inprocess.py"), "runtime",
                               runtime, str(sample), str(pixel_size_mm), "--reps", str(reps))
-            for runtime in ("onnx", "tensorflow", "baseline")}
+            for runtime in ("baseline", *RUNTIMES)}
 
 
 def server_startup(runtime: str, data: bytes, pixel_size_mm: float, answers: int, logs: Path) -> dict:
@@ -92,12 +92,12 @@ def baseline_startup(sample: Path, pixel_size_mm: float, answers: int) -> dict:
     return {"first_answer_s": round(first_answer_s, 2), "answers": answers, "rss_mb": round(last["rss_mb"])}
 
 
-def http_section(data: bytes, pixel_size_mm: float, configs: list[tuple[int, int, int]], requests_per_run: int,
-                 logs: Path) -> dict:
+def http_section(runtime: str, data: bytes, pixel_size_mm: float, configs: list[tuple[int, int, int]],
+                 requests_per_run: int, logs: Path) -> dict:
     """Latency and throughput per server configuration: (gunicorn workers, threads, FETALHC_THREADS)."""
     results = []
     for workers, threads, model_threads in configs:
-        env = {"FETALHC_RUNTIME": "onnx", "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads),
+        env = {"FETALHC_RUNTIME": runtime, "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads),
                "FETALHC_THREADS": str(model_threads)}
         label = f"{workers}x{threads}x{model_threads}"
         print(f"[bench] http workers x threads x FETALHC_THREADS = {label} ...", file=sys.stderr, flush=True)
@@ -110,7 +110,7 @@ def http_section(data: bytes, pixel_size_mm: float, configs: list[tuple[int, int
                     runs.append({"overlay": overlay, "clients": clients, **summary_ms(latencies),
                                  "requests_per_s": round(len(latencies) / wall, 1)})
         results.append({"workers": workers, "threads": threads, "model_threads": model_threads, "runs": runs})
-    return {"configs": results}
+    return {"runtime": runtime, "configs": results}
 
 
 def batch_section(hc18: Path, images: int) -> dict:
@@ -118,7 +118,7 @@ def batch_section(hc18: Path, images: int) -> dict:
                               "--workers", str(workers)) for workers in (1, 2)]}
 
 
-def side_by_side(results: dict) -> list[tuple[str, float | None, float | None]]:
+def side_by_side(results: dict, served: str) -> list[tuple[str, float | None, float | None]]:
     def get(*keys):
         node = results
         for k in keys:
@@ -129,19 +129,19 @@ def side_by_side(results: dict) -> list[tuple[str, float | None, float | None]]:
                    if r["clients"] == 1 and not r["overlay"]), None)
     return [
         ("model only, batch 1, one pass (ms)", get("runtimes", "baseline", "model_only", "batch_1", "p50_ms"),
-         get("runtimes", "onnx", "model_only", "batch_1", "p50_ms")),
+         get("runtimes", served, "model_only", "batch_1", "p50_ms")),
         ("model only, batch 16 (ms)", get("runtimes", "baseline", "model_only", "batch_16", "p50_ms"),
-         get("runtimes", "onnx", "model_only", "batch_16", "p50_ms")),
+         get("runtimes", served, "model_only", "batch_16", "p50_ms")),
         ("per image in process, as served (ms)",
          get("runtimes", "baseline", "end_to_end", "baseline", "p50_ms"),
-         get("runtimes", "onnx", "end_to_end", "onnx", "p50_ms")),
+         get("runtimes", served, "end_to_end", served, "p50_ms")),
         ("per image in process, ours with the optional flip TTA (ms)",
          get("runtimes", "baseline", "end_to_end", "baseline", "p50_ms"),
-         get("runtimes", "onnx", "end_to_end", "onnx, with flip TTA", "p50_ms")),
+         get("runtimes", served, "end_to_end", f"{served}, with flip TTA", "p50_ms")),
         ("start to first measurement (s)", get("startup", "baseline", "first_answer_s"),
-         get("startup", "onnx", "first_answer_s")),
+         get("startup", served, "first_answer_s")),
         ("resident memory of the serving process (MB)", get("startup", "baseline", "rss_mb"),
-         get("startup", "onnx", "rss_mb")),
+         get("startup", served, "rss_mb")),
         ("HTTP p50, 1 client, no overlay (ms; baseline not served over HTTP)", None, http_1),
     ]
 
@@ -159,7 +159,8 @@ def meta(args: argparse.Namespace, sample: Path) -> dict:
     card = read_card(DEFAULT_MODEL_DIR)
     return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit or "unknown",
             "cpus": os.cpu_count(), "cpu_model": cpu_model(), "python": platform.python_version(),
-            "onnxruntime": version("onnxruntime"), "tensorflow": version("tensorflow-cpu"),
+            "openvino": version("openvino"), "onnxruntime": version("onnxruntime"),
+            "tensorflow": version("tensorflow-cpu"),
             "model": f"{card.get('name', '?')} {card.get('version', '?')}", "sample": sample.name,
             "threads": os.environ.get("FETALHC_THREADS", "2 (default)"), "quick": args.quick,
             "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
@@ -182,15 +183,16 @@ def main() -> int:
     reps, answers, per_run, images = (8, 30, 12, 20) if args.quick else (40, 200, 60, 100)
     # (gunicorn workers, threads per worker, FETALHC_THREADS): the repository's default first.
     configs = [(2, 1, 2)] if args.quick else [(2, 1, 2), (2, 1, 1), (1, 2, 2), (1, 1, 2), (4, 1, 1)]
-    results = {"meta": meta(args, sample)}
+    served = choose_runtime(DEFAULT_MODEL_DIR)  # what the app runs with this environment
+    results = {"meta": {**meta(args, sample), "served_runtime": served}}
     results["runtimes"] = runtime_section(sample, pixel_size_mm, reps)
     results["startup"] = {runtime: measured(f"start-up {runtime}", server_startup, runtime, data, pixel_size_mm,
-                                            answers, logs) for runtime in ("onnx", "tensorflow")}
+                                            answers, logs) for runtime in RUNTIMES}
     results["startup"]["baseline"] = measured("start-up baseline", baseline_startup, sample, pixel_size_mm, answers)
-    results["http"] = measured("http", http_section, data, pixel_size_mm, configs, per_run, logs)
+    results["http"] = measured("http", http_section, served, data, pixel_size_mm, configs, per_run, logs)
     results["batch"] = measured("batch measure", batch_section, hc18, images)
     results["meta"]["load_after"] = os.getloadavg()[0]
-    results["side_by_side"] = side_by_side(results)
+    results["side_by_side"] = side_by_side(results, served)
 
     args.json.write_text(json.dumps(results, indent=2))
     print(render(results))

@@ -10,6 +10,7 @@ from scipy.special import ellipe
 
 from fetalhc.imaging import PixelSpacing
 from fetalhc.measurement import Ellipse, NoHeadFoundError, fit_ellipse, measure_head, ramanujan_perimeter
+from fetalhc.measurement.contour import fill_holes
 from fetalhc.measurement.geometry import draw_filled
 from fetalhc.model.preprocess import mask_to_model_space
 
@@ -151,3 +152,15 @@ def test_tiny_region_is_not_a_head():
     prob[100:103, 100:103] = 1.0
     with pytest.raises(NoHeadFoundError):
         measure_head(prob, (540, 800))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fill_holes_matches_scipy(seed):
+    from scipy import ndimage
+
+    # Random blobs with holes of every shape, some touching the border, some joined only diagonally.
+    rng = np.random.default_rng(seed)
+    mask = ndimage.gaussian_filter(rng.random((96, 128)), 2.0) > 0.5
+    expected = ndimage.binary_fill_holes(mask)
+    assert expected.sum() > mask.sum()  # the case has holes to fill
+    np.testing.assert_array_equal(fill_holes(mask), expected)

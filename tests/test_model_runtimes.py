@@ -1,8 +1,9 @@
-"""Choosing and loading a runtime: defaults, environment, and the errors of a bad ``model.onnx``."""
+"""Choosing and loading a runtime: defaults, environment, threads, and the errors of a bad ``model.onnx``."""
 from __future__ import annotations
 
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import onnx
@@ -12,14 +13,19 @@ from fetalhc.model.loader import ModelLoadError, choose_runtime, load_segmenter
 from fetalhc.model.onnx_file import ONNX_NAME, SOURCE_DIGEST_KEY
 
 
+ONNX_RUNTIMES = ["openvino", "onnx"]
+
+
 @pytest.fixture
 def model_copy(model_dir, tmp_path):
     """A writable copy of the committed model folder (SavedModel, card and model.onnx)."""
     return shutil.copytree(model_dir, tmp_path / "model")
 
 
-def test_default_runtime_is_onnx_when_model_onnx_is_there(model_copy, monkeypatch):
+def test_default_runtime_is_the_first_installed_one_that_has_its_file(model_copy, monkeypatch):
     monkeypatch.delenv("FETALHC_RUNTIME", raising=False)
+    assert choose_runtime(model_copy) == "openvino"
+    monkeypatch.setitem(sys.modules, "openvino", None)  # not installed
     assert choose_runtime(model_copy) == "onnx"
     (model_copy / ONNX_NAME).unlink()
     assert choose_runtime(model_copy) == "tensorflow"
@@ -34,26 +40,32 @@ def test_environment_and_argument_choose_the_runtime(model_copy, monkeypatch):
         choose_runtime(model_copy)
 
 
-def test_onnx_runtime_loads_with_the_chosen_threads(model_copy, monkeypatch):
+@pytest.mark.parametrize("runtime", ONNX_RUNTIMES)
+def test_onnx_runtimes_load_with_the_chosen_threads(model_copy, monkeypatch, runtime):
     monkeypatch.setenv("FETALHC_THREADS", "1")
-    segmenter = load_segmenter(model_copy, runtime="onnx")
-    assert segmenter.runtime == "onnx"
+    segmenter = load_segmenter(model_copy, runtime=runtime)
+    assert segmenter.runtime == runtime
     assert segmenter.predict(np.zeros((540, 800), np.uint8)).shape == (256, 256)
     monkeypatch.setenv("FETALHC_THREADS", "two")
     with pytest.raises(ModelLoadError, match="FETALHC_THREADS"):
-        load_segmenter(model_copy, runtime="onnx")
+        load_segmenter(model_copy, runtime=runtime)
 
 
-def test_missing_model_onnx_is_a_load_error(model_copy):
+@pytest.mark.parametrize("runtime", ONNX_RUNTIMES)
+def test_missing_model_onnx_is_a_load_error(model_copy, runtime):
     (model_copy / ONNX_NAME).unlink()
     with pytest.raises(ModelLoadError, match="no model.onnx .*onnx_export"):
-        load_segmenter(model_copy, runtime="onnx")
+        load_segmenter(model_copy, runtime=runtime)
 
 
-def test_corrupt_model_onnx_is_a_load_error(model_copy):
+@pytest.mark.parametrize("runtime", ONNX_RUNTIMES)
+@pytest.mark.parametrize("beside_savedmodel", [True, False], ids=["repository", "serving-image"])
+def test_corrupt_model_onnx_is_a_load_error(model_copy, runtime, beside_savedmodel):
+    if not beside_savedmodel:  # as in the Docker image: the runtime itself meets the damage
+        (model_copy / "saved_model.pb").unlink()
     (model_copy / ONNX_NAME).write_bytes(b"\x08\x01garbage" * 100)
-    with pytest.raises(ModelLoadError, match="could not be loaded"):
-        load_segmenter(model_copy)
+    with pytest.raises(ModelLoadError, match="could not be loaded.*onnx_export"):
+        load_segmenter(model_copy, runtime=runtime)
 
 
 def test_model_onnx_of_another_savedmodel_is_refused(model_copy):
@@ -70,3 +82,27 @@ def test_a_runtime_that_is_not_installed_is_a_load_error(model_copy, monkeypatch
     monkeypatch.delitem(sys.modules, "fetalhc.model.backend_tensorflow", raising=False)
     with pytest.raises(ModelLoadError, match="tensorflow is not installed.*onnx_export"):
         load_segmenter(model_copy)
+
+
+def test_a_chosen_onnx_runtime_that_is_not_installed_is_a_load_error(model_copy, monkeypatch):
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    monkeypatch.delitem(sys.modules, "fetalhc.model.backend_openvino", raising=False)
+    monkeypatch.setenv("FETALHC_RUNTIME", "openvino")
+    with pytest.raises(ModelLoadError, match="openvino is not installed.*FETALHC_RUNTIME"):
+        load_segmenter(model_copy)
+
+
+def test_openvino_gives_each_thread_its_own_request(model_dir):
+    """gunicorn --threads calls one loaded model from several threads at once."""
+    segmenter = load_segmenter(model_dir, runtime="openvino")
+    rng = np.random.default_rng(1)
+    images = [rng.integers(0, 256, (300, 400), dtype=np.uint8) for _ in range(8)]
+    alone = [segmenter.predict(g) for g in images]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(segmenter.predict, images * 3))
+    for i, prob in enumerate(together):
+        np.testing.assert_array_equal(prob, alone[i % len(images)])
+    # An answer is the caller's own: the next prediction does not overwrite it.
+    first = segmenter.predict(images[0])
+    segmenter.predict(images[1])
+    np.testing.assert_array_equal(first, alone[0])

@@ -1,6 +1,6 @@
-"""ONNX Runtime serves the same network as the SavedModel, and does so without TensorFlow.
+"""OpenVINO and ONNX Runtime serve the same network as the SavedModel, without TensorFlow.
 
-The two runtimes are compared on a fixed subset of the development images: every 20th row of
+The runtimes are compared on a fixed subset of the development images: every 20th row of
 the data set CSV (``dataset/hc18_dataset.csv``, 798 rows -> 40 images) when it exists, else of
 the HC18 training CSV (999 rows -> 50 images), which keeps the test to seconds while covering
 the whole range of head sizes and devices.
@@ -45,24 +45,36 @@ def _hc_mm(prob: np.ndarray, shape: tuple[int, int], pixel_size_mm: float) -> fl
         return None
 
 
-def test_onnx_matches_savedmodel_on_dev_images(hc18, model_dir, dev_images):
-    onnx = load_segmenter(model_dir, runtime="onnx")
+@pytest.fixture(scope="module")
+def savedmodel_answers(hc18, model_dir, dev_images) -> list[tuple[np.ndarray, float | None]]:
+    """(probability map, HC in mm) of each compared image from the SavedModel in TensorFlow."""
     tf = load_segmenter(model_dir, runtime="tensorflow")
-    assert (onnx.runtime, tf.runtime) == ("onnx", "tensorflow")
-    worst_prob = worst_hc = 0.0
+    answers = []
     for name, pixel_size_mm in dev_images:
         gray = load_image_file(hc18 / "training_set" / name).pixels
-        p_onnx, p_tf = onnx.predict(gray), tf.predict(gray)
-        worst_prob = max(worst_prob, float(np.abs(p_onnx - p_tf).max()))
-        hc_onnx, hc_tf = _hc_mm(p_onnx, gray.shape, pixel_size_mm), _hc_mm(p_tf, gray.shape, pixel_size_mm)
-        assert (hc_onnx is None) == (hc_tf is None), name
-        if hc_onnx is not None:
-            worst_hc = max(worst_hc, abs(hc_onnx - hc_tf))
+        prob = tf.predict(gray)
+        answers.append((prob, _hc_mm(prob, gray.shape, pixel_size_mm)))
+    return answers
+
+
+@pytest.mark.parametrize("runtime", ["openvino", "onnx"])
+def test_onnx_runtime_matches_savedmodel_on_dev_images(hc18, model_dir, dev_images, savedmodel_answers, runtime):
+    segmenter = load_segmenter(model_dir, runtime=runtime)
+    assert segmenter.runtime == runtime
+    worst_prob = worst_hc = 0.0
+    for (name, pixel_size_mm), (p_tf, hc_tf) in zip(dev_images, savedmodel_answers):
+        gray = load_image_file(hc18 / "training_set" / name).pixels
+        prob = segmenter.predict(gray)
+        worst_prob = max(worst_prob, float(np.abs(prob - p_tf).max()))
+        hc = _hc_mm(prob, gray.shape, pixel_size_mm)
+        assert (hc is None) == (hc_tf is None), name
+        if hc is not None:
+            worst_hc = max(worst_hc, abs(hc - hc_tf))
     assert worst_prob <= PROB_TOLERANCE, worst_prob
     assert worst_hc <= HC_TOLERANCE_MM, worst_hc
 
 
-def test_serving_through_onnx_never_imports_tensorflow(model_dir):
+def test_serving_through_model_onnx_never_imports_tensorflow(model_dir):
     code = (
         "import sys\n"
         "import numpy as np\n"
@@ -76,4 +88,4 @@ def test_serving_through_onnx_never_imports_tensorflow(model_dir):
     env = {k: v for k, v in os.environ.items() if k != "FETALHC_RUNTIME"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == ["onnx", "[]"], result.stdout
+    assert result.stdout.split() == ["openvino", "[]"], result.stdout

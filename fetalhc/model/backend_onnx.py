@@ -7,10 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from fetalhc.model.errors import ModelLoadError
-from fetalhc.model.onnx_file import ONNX_NAME, SOURCE_DIGEST_KEY, savedmodel_digest
-
-EXPORT_HINT = "python -m fetalhc.model.onnx_export --model {dir}"
+from fetalhc.model.onnx_file import damaged_onnx_error, onnx_path
 
 
 def session_options(threads: int) -> ort.SessionOptions:
@@ -29,21 +26,11 @@ def session_options(threads: int) -> ort.SessionOptions:
 
 def load_onnx_forward(model_dir: Path, threads: int) -> Callable[[np.ndarray], np.ndarray]:
     """``model_dir/model.onnx`` as a function (N, 256, 256, 1) float32 -> (N, 256, 256, 1)."""
-    path = model_dir / ONNX_NAME
-    hint = EXPORT_HINT.format(dir=model_dir)
-    if not path.is_file():
-        raise ModelLoadError(f"no {ONNX_NAME} in {model_dir}; export it with `{hint}` "
-                             "or serve the SavedModel with FETALHC_RUNTIME=tensorflow")
+    path = onnx_path(model_dir)
     try:
         session = ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for a damaged file
-        raise ModelLoadError(f"{path} could not be loaded ({type(exc).__name__}: {str(exc)[:200]}); "
-                             f"it is damaged or incomplete, export it again with `{hint}`") from exc
-    if (model_dir / "saved_model.pb").is_file():
-        exported_from = session.get_modelmeta().custom_metadata_map.get(SOURCE_DIGEST_KEY)
-        if exported_from != savedmodel_digest(model_dir):
-            raise ModelLoadError(f"{path} was not exported from the SavedModel beside it (it is stale); "
-                                 f"export it again with `{hint}`")
+        raise damaged_onnx_error(path, exc) from exc
     input_name = session.get_inputs()[0].name
 
     def forward(x: np.ndarray) -> np.ndarray:

@@ -1,13 +1,15 @@
 """The one loader of the trained network, used by the app, the command line and the tests.
 
-Two runtimes serve the same network: ONNX Runtime (``model.onnx``, exported beside the
-SavedModel by ``python -m fetalhc.model.onnx_export``; starts in a fraction of a second, no
-TensorFlow in the process) and TensorFlow (the SavedModel itself). ``FETALHC_RUNTIME`` picks
-one; by default ONNX Runtime when ``model.onnx`` is there and ``onnxruntime`` is installed.
+Three runtimes serve the same network. OpenVINO and ONNX Runtime both run ``model.onnx``
+(exported beside the SavedModel by ``python -m fetalhc.model.onnx_export``; they start in a
+fraction of a second, without TensorFlow in the process); TensorFlow runs the SavedModel
+itself. ``FETALHC_RUNTIME`` picks one; by default the first of OpenVINO (the fastest, see the
+README's Performance section), ONNX Runtime, TensorFlow that is installed and has its file.
 ``FETALHC_THREADS`` (default 2) sets the threads one prediction uses.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Callable
@@ -25,7 +27,13 @@ from fetalhc.paths import DEFAULT_MODEL_DIR
 __all__ = ["CARD_NAME", "RUNTIMES", "ModelLoadError", "Segmenter", "choose_runtime", "load_segmenter", "read_card"]
 
 CARD_NAME = "model_card.json"
-RUNTIMES = ("onnx", "tensorflow")
+RUNTIMES = ("openvino", "onnx", "tensorflow")  # in order of preference
+# The package each runtime needs, and the loader of its forward function.
+_BACKENDS = {
+    "openvino": ("openvino", "fetalhc.model.backend_openvino", "load_openvino_forward"),
+    "onnx": ("onnxruntime", "fetalhc.model.backend_onnx", "load_onnx_forward"),
+    "tensorflow": ("tensorflow", "fetalhc.model.backend_tensorflow", "load_tensorflow_forward"),
+}
 RUNTIME_ENV = "FETALHC_RUNTIME"
 THREADS_ENV = "FETALHC_THREADS"
 DEFAULT_THREADS = 2  # App Runner's 2 vCPUs
@@ -80,20 +88,26 @@ def read_card(path: Path) -> dict:
 
 
 def choose_runtime(path: Path, runtime: str | None = None) -> str:
-    """``runtime``, else ``FETALHC_RUNTIME``, else ONNX Runtime when it can run ``path``, else TensorFlow."""
+    """``runtime``, else ``FETALHC_RUNTIME``, else the first of :data:`RUNTIMES` that can run ``path``."""
     runtime = (runtime or os.environ.get(RUNTIME_ENV, "")).strip().lower()
     if runtime:
         if runtime not in RUNTIMES:
             raise ModelLoadError(f"unknown runtime {runtime!r} (from the argument or {RUNTIME_ENV}); "
                                  f"use one of {', '.join(RUNTIMES)}")
         return runtime
-    if not (path / ONNX_NAME).is_file():
-        return "tensorflow"
+    if (path / ONNX_NAME).is_file():
+        for candidate in RUNTIMES[:2]:
+            if _installed(_BACKENDS[candidate][0]):
+                return candidate
+    return "tensorflow"
+
+
+def _installed(package: str) -> bool:
     try:
-        import onnxruntime  # noqa: F401
+        importlib.import_module(package)  # the chosen runtime is imported next anyway
     except ImportError:
-        return "tensorflow"
-    return "onnx"
+        return False
+    return True
 
 
 def threads_from_env() -> int:
@@ -109,24 +123,25 @@ def load_segmenter(path: str | Path | None = None, flip_tta: bool = False, runti
                    threads: int | None = None) -> Segmenter:
     """Load the model at ``path`` (default ``Trained_models/dag_vnet``) in ``runtime`` and check its signature.
 
-    ``runtime`` is "onnx" or "tensorflow" (default: :func:`choose_runtime`); ``threads`` the threads
+    ``runtime`` is one of :data:`RUNTIMES` (default: :func:`choose_runtime`); ``threads`` the threads
     of one prediction (default ``FETALHC_THREADS``, else 2).
     """
     path = Path(path) if path else DEFAULT_MODEL_DIR
     runtime = choose_runtime(path, runtime)
     threads = threads or threads_from_env()
     card = read_card(path)
-    # Imported here so that a process serving through ONNX Runtime never imports TensorFlow.
+    _, module, function = _BACKENDS[runtime]
+    # Imported here so that a process serving model.onnx never imports TensorFlow.
     try:
-        if runtime == "onnx":
-            from fetalhc.model.backend_onnx import load_onnx_forward as load_forward
-        else:
-            from fetalhc.model.backend_tensorflow import load_tensorflow_forward as load_forward
+        load_forward = getattr(importlib.import_module(module), function)
     except ImportError as exc:
-        raise ModelLoadError(
-            f"cannot load {path} with the {runtime} runtime: {exc.name} is not installed. The serving "
-            f"requirements (requirements-serve.txt) run {ONNX_NAME} only; write it with "
-            "`python -m fetalhc.model.onnx_export` where requirements.txt is installed") from exc
+        advice = (f"the serving requirements (requirements-serve.txt) run {ONNX_NAME} only; write it with "
+                  "`python -m fetalhc.model.onnx_export` where requirements.txt is installed"
+                  if runtime == "tensorflow" else
+                  "install requirements.txt (or requirements-serve.txt), or choose another runtime with "
+                  f"{RUNTIME_ENV}")
+        raise ModelLoadError(f"cannot load {path} with the {runtime} runtime: {exc.name} is not installed; "
+                             f"{advice}") from exc
     segmenter = Segmenter(path, card, load_forward(path, threads), runtime, flip_tta)
     try:
         out = segmenter.predict_batch(np.zeros((1, INPUT_SIZE, INPUT_SIZE), np.float32))

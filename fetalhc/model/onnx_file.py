@@ -2,15 +2,18 @@
 
 The digest of the SavedModel is written into the ONNX file's metadata at export and checked at
 load, so a SavedModel replaced after the export (a new training run) is never served through
-an ONNX file of the old one.
+an ONNX file of the old one. Both ONNX runtimes (OpenVINO and ONNX Runtime) read this one file.
 """
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
+from fetalhc.model.errors import ModelLoadError
+
 ONNX_NAME = "model.onnx"
 SOURCE_DIGEST_KEY = "fetalhc_savedmodel_sha256"
+EXPORT_HINT = "python -m fetalhc.model.onnx_export --model {dir}"
 
 
 def savedmodel_digest(model_dir: Path) -> str:
@@ -21,3 +24,32 @@ def savedmodel_digest(model_dir: Path) -> str:
         digest.update(f.relative_to(model_dir).as_posix().encode() + b"\0")
         digest.update(f.read_bytes())
     return digest.hexdigest()
+
+
+def onnx_path(model_dir: Path) -> Path:
+    """``model_dir/model.onnx``, checked to exist and, beside a SavedModel, to be exported from it."""
+    path = model_dir / ONNX_NAME
+    hint = EXPORT_HINT.format(dir=model_dir)
+    if not path.is_file():
+        raise ModelLoadError(f"no {ONNX_NAME} in {model_dir}; export it with `{hint}` "
+                             "or serve the SavedModel with FETALHC_RUNTIME=tensorflow")
+    # The serving image ships model.onnx without the SavedModel: there is nothing to compare.
+    if (model_dir / "saved_model.pb").is_file():
+        import onnx  # only here: reading the metadata needs no runtime
+
+        try:
+            props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+        except Exception as exc:  # protobuf raises DecodeError and others for a damaged file
+            raise damaged_onnx_error(path, exc) from exc
+        if props.get(SOURCE_DIGEST_KEY) != savedmodel_digest(model_dir):
+            raise ModelLoadError(f"{path} was not exported from the SavedModel beside it (it is stale); "
+                                 f"export it again with `{hint}`")
+    return path
+
+
+def damaged_onnx_error(path: Path, exc: Exception) -> ModelLoadError:
+    """The error of a runtime that cannot read ``path``."""
+    hint = EXPORT_HINT.format(dir=path.parent)
+    detail = " ".join(str(exc).split())[:200]  # OpenVINO's messages span several lines
+    return ModelLoadError(f"{path} could not be loaded ({type(exc).__name__}: {detail}); "
+                          f"it is damaged or incomplete, export it again with `{hint}`")
