@@ -1,6 +1,6 @@
 """gunicorn settings, read by the Docker image and the tests: ``gunicorn -c gunicorn.conf.py app:app``.
 
-Each worker process loads its own copy of the model (ONNX Runtime: well under a second).
+Each worker process loads its own copy of the model (OpenVINO or ONNX Runtime: well under a second).
 The app is not preloaded in the master: the runtimes' thread pools do not survive fork().
 """
 import os

@@ -106,3 +106,12 @@ def test_openvino_gives_each_thread_its_own_request(model_dir):
     first = segmenter.predict(images[0])
     segmenter.predict(images[1])
     np.testing.assert_array_equal(first, alone[0])
+
+
+def test_openvino_batches_match_single_images(model_dir):
+    """Single images run through a model compiled for batch 1, batches through another."""
+    segmenter = load_segmenter(model_dir, runtime="openvino")
+    batch = np.random.default_rng(2).random((3, 256, 256), dtype=np.float32)
+    together = segmenter.predict_batch(batch)
+    for x, prob in zip(batch, together):
+        np.testing.assert_allclose(segmenter.predict_batch(x[None])[0], prob, atol=1e-5)

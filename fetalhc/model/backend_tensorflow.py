@@ -15,7 +15,7 @@ from fetalhc.model.errors import ModelLoadError
 def configure_threads(threads: int) -> None:
     """Size TensorFlow's thread pools once per process, before its runtime starts.
 
-    ``threads`` per operation and one operation at a time, as for ONNX Runtime; when the
+    ``threads`` per operation and one operation at a time, as for the ONNX runtimes; when the
     runtime already runs (training in this process) its pools are kept.
     """
     try:

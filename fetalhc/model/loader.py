@@ -96,7 +96,7 @@ def choose_runtime(path: Path, runtime: str | None = None) -> str:
                                  f"use one of {', '.join(RUNTIMES)}")
         return runtime
     if (path / ONNX_NAME).is_file():
-        for candidate in RUNTIMES[:2]:
+        for candidate in ("openvino", "onnx"):  # the runtimes of model.onnx
             if _installed(_BACKENDS[candidate][0]):
                 return candidate
     return "tensorflow"
