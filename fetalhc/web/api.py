@@ -55,7 +55,7 @@ def health():
             "uptime": format_uptime(state.uptime_s),
             "uptime_s": round(state.uptime_s, 1),
             "model": None if state.segmenter is None else
-            {"name": state.segmenter.name, "version": state.segmenter.version}}
+            {"name": state.segmenter.name, "version": state.segmenter.version, "runtime": state.segmenter.runtime}}
     if state.segmenter is None:
         body["reason"] = state.error
         return jsonify(body), 503

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import fetalhc
+from fetalhc.model.loader import RUNTIMES
 from fetalhc.web.uploads import GA_WEEKS_RANGE, PIXEL_SIZE_MM_RANGE
 
 ERROR_CODES = ["missing_image", "invalid_field", "invalid_frame", "unauthorized", "csrf_failed",
@@ -85,7 +86,9 @@ _ERROR = _obj({"status": _t("string", const="error"), "error": _t("string", enum
 _HEALTH = _obj({
     "status": _t("string", enum=["healthy", "unhealthy"]), "model_loaded": _t("boolean"),
     "version": _t("string"), "uptime": _t("string", examples=["2d 14h 30m"]), "uptime_s": _t("number"),
-    "model": _obj({"name": _t("string"), "version": _t("string")}, nullable=True),
+    "model": _obj({"name": _t("string"), "version": _t("string"),
+                   "runtime": _t("string", enum=list(RUNTIMES), description="What runs the network.")},
+                  nullable=True),
     "reason": _t("string", description="Only when unhealthy: why the model is not loaded."),
 }, optional=("reason",))
 

@@ -18,6 +18,7 @@ def test_gunicorn_serves_health_measurements_and_errors(gunicorn, hc18):
 
     status, headers, health = call(url + "/health")
     assert status == 200 and health["status"] == "healthy" and health["model_loaded"] is True
+    assert health["model"]["runtime"] == "openvino"  # the default where model.onnx is
     assert headers["X-Content-Type-Options"] == "nosniff"
 
     _, pixel_mm, reference_mm = hc18_reference(hc18)
