@@ -68,12 +68,18 @@ def test_corrupt_model_onnx_is_a_load_error(model_copy, runtime, beside_savedmod
         load_segmenter(model_copy, runtime=runtime)
 
 
-def test_model_onnx_of_another_savedmodel_is_refused(model_copy):
+@pytest.mark.parametrize("runtime", ONNX_RUNTIMES)
+@pytest.mark.parametrize("digest", ["0" * 64, None], ids=["other", "none"])
+def test_model_onnx_of_another_savedmodel_is_refused(model_copy, runtime, digest):
     proto = onnx.load(model_copy / ONNX_NAME)
-    onnx.helper.set_model_props(proto, {SOURCE_DIGEST_KEY: "0" * 64})
+    del proto.metadata_props[:]
+    if digest:
+        onnx.helper.set_model_props(proto, {SOURCE_DIGEST_KEY: digest})
     onnx.save(proto, model_copy / ONNX_NAME)
     with pytest.raises(ModelLoadError, match="stale"):
-        load_segmenter(model_copy)
+        load_segmenter(model_copy, runtime=runtime)
+    (model_copy / "saved_model.pb").unlink()  # as in the serving image: nothing to compare with
+    assert load_segmenter(model_copy, runtime=runtime).runtime == runtime
 
 
 def test_a_runtime_that_is_not_installed_is_a_load_error(model_copy, monkeypatch):

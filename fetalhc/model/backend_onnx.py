@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from fetalhc.model.onnx_file import damaged_onnx_error, onnx_path
+from fetalhc.model.onnx_file import SOURCE_DIGEST_KEY, check_exported_from, damaged_onnx_error, onnx_path
 
 
 def session_options(threads: int) -> ort.SessionOptions:
@@ -31,6 +31,7 @@ def load_onnx_forward(model_dir: Path, threads: int) -> Callable[[np.ndarray], n
         session = ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for a damaged file
         raise damaged_onnx_error(path, exc) from exc
+    check_exported_from(path, session.get_modelmeta().custom_metadata_map.get(SOURCE_DIGEST_KEY))
     input_name = session.get_inputs()[0].name
 
     def forward(x: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 import openvino as ov
 
 from fetalhc.model.constants import INPUT_SIZE
-from fetalhc.model.onnx_file import damaged_onnx_error, onnx_path
+from fetalhc.model.onnx_file import SOURCE_DIGEST_KEY, check_exported_from, damaged_onnx_error, onnx_path
 
 
 def compile_config(threads: int) -> dict:
@@ -37,13 +37,18 @@ def load_openvino_forward(model_dir: Path, threads: int) -> Callable[[np.ndarray
     config = compile_config(threads)
     try:
         model = core.read_model(str(path))
-        # The app predicts one image at a time: a model compiled for exactly that shape is about
-        # 1 ms faster per image than the batch-size-agnostic one, which is compiled only when a
-        # batch first comes (batch measurement, evaluation) because it holds another ~40 MB.
+    except Exception as exc:  # OpenVINO raises RuntimeError subclasses for a damaged file
+        raise damaged_onnx_error(path, exc) from exc
+    key = ["framework", SOURCE_DIGEST_KEY]  # where OpenVINO keeps the ONNX file's metadata
+    check_exported_from(path, model.get_rt_info(key).astype(str) if model.has_rt_info(key) else None)
+    try:
+        # The app predicts one image at a time: a model compiled for exactly that shape is faster
+        # than one that takes any batch size, which is compiled only when a batch first comes
+        # (batch measurement, evaluation) because it holds memory of its own.
         single = model.clone()
         single.reshape([1, INPUT_SIZE, INPUT_SIZE, 1])
         compiled = {True: core.compile_model(single, "CPU", config)}
-    except Exception as exc:  # OpenVINO raises RuntimeError subclasses for a damaged file
+    except Exception as exc:
         raise damaged_onnx_error(path, exc) from exc
     compile_lock = threading.Lock()
     # An infer request holds its input and output buffers, so it must not be shared by the

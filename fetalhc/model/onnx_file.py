@@ -27,24 +27,24 @@ def savedmodel_digest(model_dir: Path) -> str:
 
 
 def onnx_path(model_dir: Path) -> Path:
-    """``model_dir/model.onnx``, checked to exist and, beside a SavedModel, to be exported from it."""
+    """``model_dir/model.onnx``, checked to exist."""
     path = model_dir / ONNX_NAME
-    hint = EXPORT_HINT.format(dir=model_dir)
     if not path.is_file():
-        raise ModelLoadError(f"no {ONNX_NAME} in {model_dir}; export it with `{hint}` "
+        raise ModelLoadError(f"no {ONNX_NAME} in {model_dir}; export it with `{EXPORT_HINT.format(dir=model_dir)}` "
                              "or serve the SavedModel with FETALHC_RUNTIME=tensorflow")
-    # The serving image ships model.onnx without the SavedModel: there is nothing to compare.
-    if (model_dir / "saved_model.pb").is_file():
-        import onnx  # only here: reading the metadata needs no runtime
-
-        try:
-            props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
-        except Exception as exc:  # protobuf raises DecodeError and others for a damaged file
-            raise damaged_onnx_error(path, exc) from exc
-        if props.get(SOURCE_DIGEST_KEY) != savedmodel_digest(model_dir):
-            raise ModelLoadError(f"{path} was not exported from the SavedModel beside it (it is stale); "
-                                 f"export it again with `{hint}`")
     return path
+
+
+def check_exported_from(path: Path, exported_from: str | None) -> None:
+    """Refuse ``path`` when a SavedModel beside it is not the one it was exported from.
+
+    ``exported_from`` is the digest the runtime read from the file's metadata. The serving image
+    ships ``model.onnx`` without the SavedModel: there is nothing to compare.
+    """
+    model_dir = path.parent
+    if (model_dir / "saved_model.pb").is_file() and exported_from != savedmodel_digest(model_dir):
+        raise ModelLoadError(f"{path} was not exported from the SavedModel beside it (it is stale); "
+                             f"export it again with `{EXPORT_HINT.format(dir=model_dir)}`")
 
 
 def damaged_onnx_error(path: Path, exc: Exception) -> ModelLoadError:
