@@ -34,8 +34,9 @@ def largest_region(prob: np.ndarray, threshold: float = 0.5, min_fraction: float
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """``mask`` with every background area that does not reach the border set, like
-    ``scipy.ndimage.binary_fill_holes`` (4-connected background) in a tenth of its time."""
+    """``mask`` with every background area that does not reach the border set: what
+    ``scipy.ndimage.binary_fill_holes`` does (4-connected background), with one OpenCV flood fill,
+    which is cheaper on the request path."""
     padded = np.pad(mask.astype(np.uint8), 1)
     cv2.floodFill(padded, None, (0, 0), 2, flags=4)  # the outside, reached through the padding
     return padded[1:-1, 1:-1] != 2

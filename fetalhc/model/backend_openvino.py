@@ -37,34 +37,32 @@ def load_openvino_forward(model_dir: Path, threads: int) -> Callable[[np.ndarray
     config = compile_config(threads)
     try:
         model = core.read_model(str(path))
-    except Exception as exc:  # OpenVINO raises RuntimeError subclasses for a damaged file
-        raise damaged_onnx_error(path, exc) from exc
-    key = ["framework", SOURCE_DIGEST_KEY]  # where OpenVINO keeps the ONNX file's metadata
-    check_exported_from(path, model.get_rt_info(key).astype(str) if model.has_rt_info(key) else None)
-    try:
         # The app predicts one image at a time: a model compiled for exactly that shape is faster
         # than one that takes any batch size, which is compiled only when a batch first comes
         # (batch measurement, evaluation) because it holds memory of its own.
         single = model.clone()
         single.reshape([1, INPUT_SIZE, INPUT_SIZE, 1])
-        compiled = {True: core.compile_model(single, "CPU", config)}
-    except Exception as exc:
+        compiled = {"single": core.compile_model(single, "CPU", config)}
+    except Exception as exc:  # OpenVINO raises RuntimeError subclasses for a damaged file
         raise damaged_onnx_error(path, exc) from exc
+    key = ["framework", SOURCE_DIGEST_KEY]  # where OpenVINO keeps the ONNX file's metadata
+    check_exported_from(path, model.get_rt_info(key).astype(str) if model.has_rt_info(key) else None)
     compile_lock = threading.Lock()
     # An infer request holds its input and output buffers, so it must not be shared by the
     # threads of one server worker (gunicorn --threads): each thread gets its own.
     local = threading.local()
 
-    def request_for(one_image: bool) -> ov.InferRequest:
+    def request_for(shape: str) -> ov.InferRequest:
         requests = local.__dict__.setdefault("requests", {})
-        if one_image not in requests:
+        if shape not in requests:
             with compile_lock:
-                if one_image not in compiled:
-                    compiled[one_image] = core.compile_model(model, "CPU", config)
-            requests[one_image] = compiled[one_image].create_infer_request()
-        return requests[one_image]
+                if shape not in compiled:
+                    compiled[shape] = core.compile_model(model, "CPU", config)
+            requests[shape] = compiled[shape].create_infer_request()
+        return requests[shape]
 
     def forward(x: np.ndarray) -> np.ndarray:
-        return request_for(len(x) == 1).infer({0: x})[0]  # a copy: the request's buffer is reused
+        # A copy comes back: the request's output buffer is reused on its next call.
+        return request_for("single" if len(x) == 1 else "batch").infer({0: x})[0]
 
     return forward
