@@ -5,16 +5,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from datadaprocess.hc18 import annotation_name, read_training_table
-from datadaprocess.split import SPLIT_SEED, VALIDATION_FRACTION, split_by_subject
+from datadaprocess.masks import mask_name
+from fetalhc.data.hc18 import annotation_name, read_training_table
+from fetalhc.data.split import SPLIT_SEED, VALIDATION_FRACTION, split_by_subject
 from fetalhc.paths import DataNotFoundError
 
 COLUMNS = ["filename", "image_path", "annotation_path", "mask_path", "pixel_size_mm", "hc_mm",
            "subject", "split"]
-
-
-def mask_name(image_name: str) -> str:
-    return f"{Path(image_name).stem}_Mask.png"
 
 
 def build_dataset_table(hc18: Path, mask_dir: Path, seed: int = SPLIT_SEED,
@@ -33,11 +30,3 @@ def build_dataset_table(hc18: Path, mask_dir: Path, seed: int = SPLIT_SEED,
     table["split"] = split_by_subject(table["subject"], fraction, seed)
     return table[COLUMNS]
 
-
-def read_dataset_table(path: Path) -> pd.DataFrame:
-    """Read the data set CSV written by ``scripts/creating_csv_for_dataset.py``."""
-    if not Path(path).is_file():
-        raise DataNotFoundError(
-            f"{path} not found; run scripts/Create_Mask_Image_For_DataSet.py and "
-            "scripts/creating_csv_for_dataset.py first")
-    return pd.read_csv(path, dtype={"subject": str})

@@ -1,57 +1,37 @@
-"""Filled head masks from the HC18 ellipse-outline annotations."""
+"""The filled head masks of the HC18 training images, each checked against the CSV HC."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
-import numpy as np
+import pandas as pd
+from tqdm import tqdm
 
-from fetalhc.measurement.geometry import Ellipse, draw_filled, fit_ellipse
-
-# A mask's HC must reproduce the CSV within this relative error (the HC18 README: ~0.03%).
-HC_TOLERANCE = 0.001
-
-
-@dataclass(frozen=True)
-class MaskResult:
-    filename: str
-    ellipse: Ellipse
-    hc_fit_mm: float
-    hc_reference_mm: float
-
-    @property
-    def relative_error(self) -> float:
-        return abs(self.hc_fit_mm - self.hc_reference_mm) / self.hc_reference_mm
-
-    @property
-    def verified(self) -> bool:
-        return self.relative_error <= HC_TOLERANCE
+from fetalhc.data.annotations import make_mask
+from fetalhc.data.dataset import read_gray
+from fetalhc.data.hc18 import annotation_name, read_training_table
 
 
-def outline_ellipse(annotation: np.ndarray) -> Ellipse:
-    """Fit an ellipse to the outline pixels of an annotation image.
+def mask_name(image_name: str) -> str:
+    return f"{Path(image_name).stem}_Mask.png"
 
-    Fitting to every outline pixel (not to a traced contour) makes the fit indifferent to gaps
-    in the drawn curve and to parts of it cut off by the image border.
+
+def write_masks(hc18: Path, out_dir: Path) -> pd.DataFrame:
+    """Write ``NNN_HC_Mask.png`` for every training image to ``out_dir``; return the HC check per image.
+
+    The check table (filename, hc_reference_mm, hc_mask_mm, relative_error, verified) is also
+    written to ``out_dir/mask_check.csv``.
     """
-    ys, xs = np.nonzero(annotation > 127)
-    if len(xs) < 5:
-        raise ValueError("annotation has fewer than 5 outline pixels")
-    return fit_ellipse(np.stack([xs, ys], axis=1))
-
-
-def make_mask(annotation: np.ndarray, pixel_size_mm: float, hc_reference_mm: float,
-              filename: str = "") -> tuple[np.ndarray, MaskResult]:
-    """Filled 0/255 mask of the annotated head plus the check of its HC against the reference."""
-    ellipse = outline_ellipse(annotation)
-    mask = draw_filled(annotation.shape[:2], ellipse)
-    result = MaskResult(filename, ellipse, ellipse.perimeter * pixel_size_mm, hc_reference_mm)
-    return mask, result
-
-
-def read_gray(path) -> np.ndarray:
-    """Read an 8-bit grayscale PNG of the data set (trusted local files)."""
-    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if img is None:
-        raise FileNotFoundError(f"cannot read image {path}")
-    return img
+    table = read_training_table(hc18)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    checks = []
+    for row in tqdm(table.itertuples(), total=len(table), desc="masks", unit="image"):
+        annotation = read_gray(hc18 / "training_set" / annotation_name(row.filename))
+        mask, result = make_mask(annotation, row.pixel_size_mm, row.hc_mm, row.filename)
+        cv2.imwrite(str(out_dir / mask_name(row.filename)), mask)
+        checks.append({"filename": row.filename, "hc_reference_mm": row.hc_mm,
+                       "hc_mask_mm": round(result.hc_fit_mm, 4),
+                       "relative_error": result.relative_error, "verified": result.verified})
+    report = pd.DataFrame(checks)
+    report.to_csv(out_dir / "mask_check.csv", index=False)
+    return report

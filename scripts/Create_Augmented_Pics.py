@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from datadaprocess.augment import augment_dataset
-from datadaprocess.cli import DEFAULT_AUG_DIR, DEFAULT_DATASET_CSV, run
-from datadaprocess.dataset_csv import read_dataset_table
+from datadaprocess.augmented import augment_dataset
+from fetalhc.data.cli import run
+from fetalhc.data.dataset import DEFAULT_AUG_DIR, DEFAULT_DATASET_CSV, read_dataset_table
 
 
 def main() -> int:

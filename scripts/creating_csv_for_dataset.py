@@ -4,9 +4,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from datadaprocess.cli import DEFAULT_DATASET_CSV, DEFAULT_MASK_DIR, add_hc18_argument, resolve_hc18, run
 from datadaprocess.dataset_csv import build_dataset_table
-from datadaprocess.split import SPLIT_SEED, VALIDATION_FRACTION
+from fetalhc.data.cli import add_hc18_argument, resolve_hc18, run
+from fetalhc.data.dataset import DEFAULT_DATASET_CSV, DEFAULT_MASK_DIR
+from fetalhc.data.split import SPLIT_SEED, VALIDATION_FRACTION
 
 
 def main() -> int:

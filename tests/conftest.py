@@ -39,7 +39,7 @@ def _copy_mini_hc18(hc18, dest, n: int = 12):
 
     import pandas as pd
 
-    from datadaprocess.hc18 import annotation_name
+    from fetalhc.data.hc18 import annotation_name
 
     table = pd.read_csv(hc18 / "training_set_pixel_size_and_HC.csv").head(n)
     assert table["filename"].str[:3].duplicated().any()  # a subject with two images is in it
@@ -59,20 +59,13 @@ def mini_hc18(hc18, tmp_path):
 @pytest.fixture(scope="session")
 def mini_dataset_csv(hc18, tmp_path_factory):
     """Masks and the data set CSV of a 12-image HC18 subset, made with the library functions."""
-    import cv2
-
-    from datadaprocess.dataset_csv import build_dataset_table, mask_name
-    from datadaprocess.hc18 import annotation_name, read_training_table
-    from datadaprocess.masks import make_mask, read_gray
+    from datadaprocess.dataset_csv import build_dataset_table
+    from datadaprocess.masks import write_masks
 
     root = tmp_path_factory.mktemp("mini")
     mini = _copy_mini_hc18(hc18, root / "hc18")
     masks = root / "masks"
-    masks.mkdir()
-    for row in read_training_table(mini).itertuples():
-        mask, _ = make_mask(read_gray(mini / "training_set" / annotation_name(row.filename)), row.pixel_size_mm,
-                            row.hc_mm)
-        cv2.imwrite(str(masks / mask_name(row.filename)), mask)
+    write_masks(mini, masks)
     csv = root / "dataset.csv"
     build_dataset_table(mini, masks, fraction=0.25).to_csv(csv, index=False)
     return csv

@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datadaprocess.augment import build_transform
-from datadaprocess.hc18 import annotation_name, read_training_table, subject_id
-from datadaprocess.masks import make_mask, read_gray
-from datadaprocess.split import split_by_subject
+from fetalhc.data.annotations import make_mask
+from fetalhc.data.augment import build_transform
+from fetalhc.data.dataset import read_gray
+from fetalhc.data.hc18 import annotation_name, read_training_table, subject_id
+from fetalhc.data.split import split_by_subject
 from fetalhc.measurement.geometry import Ellipse, draw_filled
 
 ROOT = Path(__file__).resolve().parent.parent

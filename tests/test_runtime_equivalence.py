@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datadaprocess.cli import DEFAULT_DATASET_CSV
+from fetalhc.data.dataset import DEFAULT_DATASET_CSV
 from fetalhc.imaging import load_image_file
 from fetalhc.imaging.types import PixelSpacing
 from fetalhc.measurement import NoHeadFoundError, measure_head

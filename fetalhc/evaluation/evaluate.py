@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from datadaprocess.cli import DEFAULT_DATASET_CSV
-from datadaprocess.dataset_csv import read_dataset_table
-from datadaprocess.masks import outline_ellipse, read_gray
+from fetalhc.data.annotations import outline_ellipse
+from fetalhc.data.dataset import DEFAULT_DATASET_CSV, read_dataset_table, read_gray
 from fetalhc.evaluation.metrics import score_image, summary
 from fetalhc.evaluation.plots import bland_altman, comparison_overlay
 from fetalhc.imaging import PixelSpacing, load_image_file

@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from datadaprocess.cli import add_hc18_argument, resolve_hc18, run
-from datadaprocess.hc18 import read_test_table
+from fetalhc.data.cli import add_hc18_argument, resolve_hc18, run
+from fetalhc.data.hc18 import read_test_table
 from fetalhc.imaging import PixelSpacing, load_image_file
 from fetalhc.measurement import NoHeadFoundError, measure_head
 from fetalhc.model.loader import load_segmenter

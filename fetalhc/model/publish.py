@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from datadaprocess.cli import DEFAULT_DATASET_CSV
-from datadaprocess.dataset_csv import read_dataset_table
-from datadaprocess.split import SPLIT_SEED, VALIDATION_FRACTION
 from fetalhc import __version__
+from fetalhc.data.dataset import DEFAULT_DATASET_CSV, read_dataset_table
+from fetalhc.data.split import SPLIT_SEED, VALIDATION_FRACTION
 from fetalhc.model.loader import CARD_NAME
 from fetalhc.paths import DEFAULT_MODEL_DIR
 
@@ -59,7 +58,7 @@ def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None 
             "dataset": "HC18 training set (van den Heuvel et al., PLoS ONE 2018, doi:10.5281/zenodo.1327317), "
                        "development subset of 798 images / 645 subjects",
             "rule": f"by subject (leading 3-digit number), seed {SPLIT_SEED}, "
-                    f"{VALIDATION_FRACTION:.0%} of subjects for validation (datadaprocess/split.py)",
+                    f"{VALIDATION_FRACTION:.0%} of subjects for validation (fetalhc/data/split.py)",
             "train_images": int((table["split"] == "train").sum()),
             "validation_images": int(len(val)),
             "validation_subjects": sorted(val["subject"].astype(str).unique().tolist()),
@@ -69,7 +68,7 @@ def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None 
             "epochs_total": sum(st["epochs_run"] for st in stages),
             "train_minutes_total": round(sum(st["train_minutes"] for st in stages), 1),
             "loss": "per head soft Dice + BCE, weights 1.0 / 0.5 / 0.25 (main / aux 1 / aux 2)",
-            "augmentation": "on the fly, datadaprocess.augment.build_transform (soft masks, linear interpolation)",
+            "augmentation": "on the fly, fetalhc.data.augment.build_transform (soft masks, linear interpolation)",
             "optimizer": "Adam, cosine-decayed learning rate (a fresh schedule in each stage)",
             "selection": "checkpoint with the lowest validation mean absolute HC difference",
             "best_epoch_validation": {k: round(float(best[k]), 4) for k in

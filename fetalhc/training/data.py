@@ -10,9 +10,8 @@ import pandas as pd
 import tensorflow as tf
 from tqdm import tqdm
 
-from datadaprocess.augment import build_transform
-from datadaprocess.dataset_csv import read_dataset_table
-from datadaprocess.masks import read_gray
+from fetalhc.data.augment import build_transform
+from fetalhc.data.dataset import read_dataset_table, read_gray
 from fetalhc.model.network import INPUT_SIZE
 from fetalhc.model.preprocess import mask_to_model_space, to_model_input
 

@@ -25,7 +25,7 @@ WIDTHS = (12, 24, 48, 96, 192)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    from datadaprocess.cli import DEFAULT_DATASET_CSV
+    from fetalhc.data.dataset import DEFAULT_DATASET_CSV
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)

@@ -1,16 +1,11 @@
-"""Shared command-line plumbing for the data scripts."""
+"""Command-line plumbing shared by the HC18 commands (the data scripts and the submission)."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from fetalhc.paths import DATASET_DIR, DataNotFoundError, hc18_dir
-
-DEFAULT_MASK_DIR = DATASET_DIR / "masks"
-DEFAULT_DATASET_CSV = DATASET_DIR / "hc18_dataset.csv"
-DEFAULT_AUG_DIR = DATASET_DIR / "augmented"
-DEFAULT_AUG_CSV = DATASET_DIR / "hc18_augmented.csv"
+from fetalhc.paths import DataNotFoundError, hc18_dir
 
 
 def add_hc18_argument(parser: argparse.ArgumentParser) -> None:
