@@ -1,79 +1,25 @@
-"""The app under gunicorn, as deployed: start-up, latency under concurrent clients, memory."""
+"""Requests to the app under gunicorn (started by testkit.live_server.gunicorn_server): latency under
+concurrent clients."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-import psutil
 import requests
 
-from fetalhc.paths import PROJECT_ROOT
+from testkit.live_server import GunicornServer, gunicorn_server
 
-# Settings that would make the benchmark measure refusals instead of measurements.
+# Settings that would make the benchmark measure refusals instead of measurements; the rest of
+# this machine's FETALHC_* and GUNICORN_* variables reach the server.
 UNSET_FOR_BENCH = ("FETALHC_API_KEY", "FETALHC_RATE_LIMIT")
+START_TIMEOUT_S = 300.0
 
 
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    started: float          # perf_counter() just before the gunicorn process was started
-    health_s: float         # seconds from start to /health answering 200
-
-    def worker_rss_mb(self) -> list[float]:
-        return [child.memory_info().rss / 2**20 for child in psutil.Process(self.process.pid).children()]
-
-    def master_rss_mb(self) -> float:
-        return psutil.Process(self.process.pid).memory_info().rss / 2**20
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def gunicorn_server(env: dict[str, str], log: Path, timeout_s: float = 300.0) -> Iterator[Server]:
-    """``gunicorn -c gunicorn.conf.py app:app`` on a free loopback port, with ``env`` added to ours."""
-    port = free_port()
-    full_env = {k: v for k, v in os.environ.items() if k not in UNSET_FOR_BENCH} | {"PORT": str(port)} | env
-    url = f"http://127.0.0.1:{port}"
-    with log.open("w") as log_file:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "app:app"],
-            cwd=PROJECT_ROOT, env=full_env, stdout=log_file, stderr=subprocess.STDOUT)
-        try:
-            yield Server(url, process, started, _wait_healthy(url, process, started, timeout_s, log))
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, started: float, timeout_s: float, log: Path) -> float:
-    while time.perf_counter() - started < timeout_s:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}; see {log}")
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                return time.perf_counter() - started
-        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or the worker still loading
-            pass
-        time.sleep(0.02)
-    raise RuntimeError(f"/health did not answer 200 within {timeout_s:.0f} s; see {log}")
+def bench_server(env: dict[str, str], log: Path) -> AbstractContextManager[GunicornServer]:
+    """The image's gunicorn on a free loopback port with ``env`` added to ours, its output in ``log``."""
+    return gunicorn_server(log, env, unset=UNSET_FOR_BENCH, timeout_s=START_TIMEOUT_S)
 
 
 def post_image(session: requests.Session, url: str, data: bytes, pixel_size_mm: float, overlay: bool) -> float:

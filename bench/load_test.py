@@ -1,6 +1,6 @@
 """Bounded load test of the production server: ``python bench/load_test.py --requests 1000 --clients 4``.
 
-Starts ``gunicorn -c gunicorn.conf.py app:app`` on a free loopback port (bench/http_load.py),
+Starts ``gunicorn -c gunicorn.conf.py app:app`` on a free loopback port (testkit/live_server.py),
 sends a fixed number of uploads from ``--clients`` threads, stops the server and exits.
 
 The uploads mix head phantoms of four sizes (PNG, JPEG, calibrated DICOM, PNG with a typed pixel
@@ -36,15 +36,12 @@ import psutil
 import requests
 from PIL import Image
 
-from http_load import gunicorn_server
+from http_load import bench_server
 from timing import percentile, summary_ms
 
-from fetalhc.paths import PROJECT_ROOT
-
 # The test suite's upload builders: the load test sends what the tests check.
-sys.path.insert(0, str(PROJECT_ROOT / "tests"))
-from samples import (PATIENT_FIELDS, PATIENT_FILE_NAME, black_png, dicom_bytes,  # noqa: E402
-                         dicom_without_image, head_phantom, phantom_hc_px, pil_bytes, png_bytes)
+from testkit.samples import (PATIENT_FIELDS, PATIENT_FILE_NAME, black_png, dicom_bytes, dicom_without_image,
+                             head_phantom, phantom_hc_px, pil_bytes, png_bytes)
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -268,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     kinds = uploads()
     log = args.json.with_suffix(".gunicorn.log")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    with gunicorn_server({"GUNICORN_WORKERS": str(args.workers)}, log) as server:
+    with bench_server({"GUNICORN_WORKERS": str(args.workers)}, log) as server:
         start = worker_rss_mb(server.process.pid)
         reference = reference_answers(server.url, kinds)
         warmup = run_clients(server.url, plan(kinds, args.warmup, args.seed + 1), args.clients, reference)

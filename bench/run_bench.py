@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import requests
 
-from http_load import gunicorn_server, post_image, run_clients
+from http_load import bench_server, post_image, run_clients
 from report import render
 from timing import summary_ms
 
@@ -64,7 +64,7 @@ def runtime_section(sample: Path, pixel_size_mm: float, reps: int) -> dict:
 def server_startup(runtime: str, data: bytes, pixel_size_mm: float, answers: int, logs: Path) -> dict:
     """A one-worker server: start -> /health 200, start -> first measurement, worker RSS after ``answers``."""
     env = {"FETALHC_RUNTIME": runtime, "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "1"}
-    with gunicorn_server(env, logs / f"gunicorn-startup-{runtime}.log") as server, requests.Session() as session:
+    with bench_server(env, logs / f"gunicorn-startup-{runtime}.log") as server, requests.Session() as session:
         post_image(session, server.url, data, pixel_size_mm, overlay=False)
         first_answer_s = time.perf_counter() - server.started
         for _ in range(answers - 1):
@@ -101,7 +101,7 @@ def http_section(runtime: str, data: bytes, pixel_size_mm: float, configs: list[
                "FETALHC_THREADS": str(model_threads)}
         label = f"{workers}x{threads}x{model_threads}"
         print(f"[bench] http workers x threads x FETALHC_THREADS = {label} ...", file=sys.stderr, flush=True)
-        with gunicorn_server(env, logs / f"gunicorn-{label}.log") as server:
+        with bench_server(env, logs / f"gunicorn-{label}.log") as server:
             run_clients(server.url, data, pixel_size_mm, workers * threads, 4 * workers * threads, overlay=True)
             runs = []
             for overlay in (False, True):

@@ -4,30 +4,21 @@ from __future__ import annotations
 import io
 import logging
 import random
-import struct
-import zlib
 
 import numpy as np
 import pydicom
 import pytest
 from PIL import Image
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import encapsulate
-from pydicom.uid import (
-    JPEG2000,
-    UID,
-    ExplicitVRLittleEndian,
-    JPEGBaseline8Bit,
-    UltrasoundImageStorage,
-    UltrasoundMultiFrameImageStorage,
-    generate_uid,
-)
+from pydicom.dataset import Dataset
+from pydicom.uid import JPEG2000
 
 from fetalhc.imaging import ImageLoadError, LoadedImage, PixelSpacing, load_image, load_image_file
+from testkit.samples import (PATIENT_BIRTH_DATE, PATIENT_ID, PATIENT_NAME, dicom_bytes, dicom_compressed,
+                             dicom_jpeg_baseline, dicom_without_image, pil_bytes, png_header_only, us_region)
 
 ROWS, COLS = 64, 80  # not square, so a transposed result cannot pass
 WHOLE = (0, 0, COLS - 1, ROWS - 1)  # an ultrasound region covering the whole image
-PHI = ("Doe^Jane", "PID-98765", "19800101")
+PHI = (PATIENT_NAME, PATIENT_ID, PATIENT_BIRTH_DATE)
 ERROR_CODES = {"empty", "not_an_image", "truncated", "too_large", "bad_dimensions", "unsupported_dicom", "bad_frame"}
 
 
@@ -47,22 +38,6 @@ def _assert_pattern(img: LoadedImage) -> None:
     assert px[-16:, -16:].mean() < 150
     assert px[-16:, :16].mean() < 150
     assert px[:16, -16:].mean() < 150
-
-
-def _encode(im: Image.Image, fmt: str, **kwargs) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, fmt, **kwargs)
-    return buf.getvalue()
-
-
-def _png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose IHDR claims ``width`` x ``height`` with hardly any pixel data behind it."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
 # --- Pillow formats ------------------------------------------------------------------------
@@ -125,7 +100,7 @@ PILLOW_CASES = [
 def test_pillow_formats_and_modes(pil_format: str, fmt: str, mode: str) -> None:
     src = _in_mode(mode)
     assert src.mode == mode
-    img = load_image(_encode(src, pil_format))
+    img = load_image(pil_bytes(src, pil_format))
     assert img.format == fmt
     assert img.spacing is None
     assert (img.frame, img.n_frames) == (0, 1)
@@ -134,13 +109,13 @@ def test_pillow_formats_and_modes(pil_format: str, fmt: str, mode: str) -> None:
 
 def test_8bit_gray_values_are_kept() -> None:
     g = _pattern()
-    assert np.array_equal(load_image(_encode(Image.fromarray(g), "PNG")).pixels, g)
+    assert np.array_equal(load_image(pil_bytes(Image.fromarray(g), "PNG")).pixels, g)
 
 
 @pytest.mark.parametrize("pil_format", ["PNG", "TIFF"])
 def test_16bit_is_stretched_to_own_range(pil_format: str) -> None:
     values = np.linspace(1000, 3000, ROWS * COLS).reshape(ROWS, COLS).astype(np.uint16)
-    px = load_image(_encode(Image.fromarray(values), pil_format)).pixels
+    px = load_image(pil_bytes(Image.fromarray(values), pil_format)).pixels
     assert px.min() == 0 and px.max() == 255
     assert px[0, 0] == 0 and px[-1, -1] == 255
     assert abs(int(px[ROWS // 2, 0]) - 128) <= 2
@@ -148,7 +123,7 @@ def test_16bit_is_stretched_to_own_range(pil_format: str) -> None:
 
 def test_constant_16bit_image_becomes_zeros() -> None:
     flat = np.full((ROWS, COLS), 1234, np.uint16)
-    px = load_image(_encode(Image.fromarray(flat), "PNG")).pixels
+    px = load_image(pil_bytes(Image.fromarray(flat), "PNG")).pixels
     assert px.shape == (ROWS, COLS) and not px.any()
 
 
@@ -157,7 +132,7 @@ def test_rgb_becomes_luminance() -> None:
     rgb[..., 0] = 200
     rgb[..., 1] = 100
     rgb[..., 2] = 50
-    px = load_image(_encode(Image.fromarray(rgb), "PNG")).pixels
+    px = load_image(pil_bytes(Image.fromarray(rgb), "PNG")).pixels
     assert abs(int(px[0, 0]) - round(0.299 * 200 + 0.587 * 100 + 0.114 * 50)) <= 1
 
 
@@ -166,13 +141,13 @@ def test_jpeg_exif_orientation_is_applied() -> None:
     stored = shown.transpose(Image.Transpose.ROTATE_90)  # what a camera writes for "rotate 90° CW"
     exif = Image.Exif()
     exif[0x0112] = 6
-    img = load_image(_encode(stored, "JPEG", exif=exif, quality=95))
+    img = load_image(pil_bytes(stored, "JPEG", exif=exif, quality=95))
     _assert_pattern(img)
 
 
 def test_multipage_tiff_frame() -> None:
     pages = [Image.fromarray(np.full((ROWS, COLS), v, np.uint8)) for v in (10, 20, 30)]
-    data = _encode(pages[0], "TIFF", save_all=True, append_images=pages[1:])
+    data = pil_bytes(pages[0], "TIFF", save_all=True, append_images=pages[1:])
     img = load_image(data, frame=2)
     assert (img.frame, img.n_frames) == (2, 3)
     assert (img.pixels == 30).all()
@@ -183,7 +158,7 @@ def test_multipage_tiff_frame() -> None:
 
 def test_format_comes_from_bytes_not_name(tmp_path) -> None:
     path = tmp_path / "scan.jpg"  # really a PNG
-    path.write_bytes(_encode(Image.fromarray(_pattern()), "PNG"))
+    path.write_bytes(pil_bytes(Image.fromarray(_pattern()), "PNG"))
     img = load_image_file(path)
     assert img.format == "png"
     _assert_pattern(img)
@@ -192,64 +167,12 @@ def test_format_comes_from_bytes_not_name(tmp_path) -> None:
 # --- DICOM ---------------------------------------------------------------------------------
 
 
-def _dicom_dataset(ts: str = ExplicitVRLittleEndian, sop: str = UltrasoundImageStorage) -> Dataset:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ts
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = sop
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "US"
-    ds.PatientName, ds.PatientID, ds.PatientBirthDate = PHI
-    return ds
-
-
-def _dicom_bytes(ds: Dataset, **kwargs) -> bytes:
-    buf = io.BytesIO()
-    ds.save_as(buf, enforce_file_format=True, **kwargs)
-    return buf.getvalue()
-
-
-def _native_dicom(arr: np.ndarray, photometric: str = "MONOCHROME2", **attrs) -> bytes:
-    multi_frame = arr.ndim == (3 if photometric.startswith("MONO") else 4)
-    ds = _dicom_dataset(sop=UltrasoundMultiFrameImageStorage if multi_frame else UltrasoundImageStorage)
-    ds.set_pixel_data(arr, photometric, arr.dtype.itemsize * 8, generate_instance_uid=False)
-    for name, value in attrs.items():
-        setattr(ds, name, value)
-    return _dicom_bytes(ds)
-
-
 def _region(box: tuple[int, int, int, int], delta_cm: tuple[float, float], units: int = 3, spatial: int = 1) -> Dataset:
-    r = Dataset()
-    r.RegionSpatialFormat = spatial
-    r.RegionDataType = 1
-    r.RegionFlags = 0
-    r.RegionLocationMinX0, r.RegionLocationMinY0, r.RegionLocationMaxX1, r.RegionLocationMaxY1 = box
-    r.PhysicalUnitsXDirection = units
-    r.PhysicalUnitsYDirection = units
-    r.PhysicalDeltaX, r.PhysicalDeltaY = delta_cm
-    return r
-
-
-def _jpeg_baseline_dicom(frames_rgb: list[np.ndarray]) -> bytes:
-    ds = _dicom_dataset(ts=JPEGBaseline8Bit, sop=UltrasoundMultiFrameImageStorage)
-    ds.Rows, ds.Columns = frames_rgb[0].shape[:2]
-    ds.SamplesPerPixel = 3
-    ds.PhotometricInterpretation = "YBR_FULL_422"
-    ds.PlanarConfiguration = 0
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    ds.NumberOfFrames = len(frames_rgb)
-    ds.LossyImageCompression = "01"
-    # Pillow writes YCbCr JPEG; subsampling=1 is 4:2:2, matching YBR_FULL_422.
-    ds.PixelData = encapsulate([_encode(Image.fromarray(f), "JPEG", quality=95, subsampling=1) for f in frames_rgb])
-    ds["PixelData"].VR = "OB"
-    return _dicom_bytes(ds)
+    return us_region(COLS, ROWS, delta_cm, units, box=box, spatial_format=spatial)
 
 
 def test_dicom_us_region_in_cm() -> None:
-    img = load_image(_native_dicom(_pattern(), SequenceOfUltrasoundRegions=[_region(WHOLE, (0.012, 0.012))]))
+    img = load_image(dicom_bytes(_pattern(), SequenceOfUltrasoundRegions=[_region(WHOLE, (0.012, 0.012))]))
     assert img.format == "dicom"
     _assert_pattern(img)
     assert img.spacing == PixelSpacing(pytest.approx(0.12), pytest.approx(0.12), "dicom-us-region")
@@ -262,32 +185,32 @@ def test_dicom_region_containing_centre_wins_over_larger() -> None:
         _region((35, 20, 50, 40), (0.01, -0.02)),  # contains (40, 32)
         _region(WHOLE, (0.3, 0.3), spatial=3),  # Doppler, not tissue
     ]
-    img = load_image(_native_dicom(_pattern(), SequenceOfUltrasoundRegions=regions))
+    img = load_image(dicom_bytes(_pattern(), SequenceOfUltrasoundRegions=regions))
     assert img.spacing.source == "dicom-us-region"
     assert (img.spacing.x_mm, img.spacing.y_mm) == pytest.approx((0.1, 0.2))
 
 
 def test_dicom_largest_region_when_none_contains_centre() -> None:
     regions = [_region((0, 0, 10, 10), (0.05, 0.05)), _region((0, 0, 30, 60), (0.02, 0.02))]
-    img = load_image(_native_dicom(_pattern(), SequenceOfUltrasoundRegions=regions))
+    img = load_image(dicom_bytes(_pattern(), SequenceOfUltrasoundRegions=regions))
     assert (img.spacing.x_mm, img.spacing.y_mm) == pytest.approx((0.2, 0.2))
 
 
 def test_dicom_region_not_in_cm_falls_back_to_pixel_spacing() -> None:
     region = [_region(WHOLE, (0.012, 0.012), units=4)]
-    img = load_image(_native_dicom(_pattern(), SequenceOfUltrasoundRegions=region, PixelSpacing=[0.2, 0.15]))
+    img = load_image(dicom_bytes(_pattern(), SequenceOfUltrasoundRegions=region, PixelSpacing=[0.2, 0.15]))
     assert img.spacing == PixelSpacing(pytest.approx(0.15), pytest.approx(0.2), "dicom-pixel-spacing")
-    assert load_image(_native_dicom(_pattern(), SequenceOfUltrasoundRegions=region)).spacing is None
+    assert load_image(dicom_bytes(_pattern(), SequenceOfUltrasoundRegions=region)).spacing is None
 
 
 def test_dicom_pixel_spacing_is_row_then_column() -> None:
-    img = load_image(_native_dicom(_pattern(), PixelSpacing=[0.2, 0.15]))
+    img = load_image(dicom_bytes(_pattern(), PixelSpacing=[0.2, 0.15]))
     assert img.spacing == PixelSpacing(pytest.approx(0.15), pytest.approx(0.2), "dicom-pixel-spacing")
     assert not img.spacing.is_isotropic
 
 
 def test_dicom_without_calibration() -> None:
-    img = load_image(_native_dicom(_pattern()))
+    img = load_image(dicom_bytes(_pattern()))
     assert img.spacing is None
     assert np.array_equal(img.pixels, _pattern())  # 8-bit MONOCHROME2 is not rescaled
 
@@ -304,12 +227,12 @@ def test_dicom_without_calibration() -> None:
     ],
 )
 def test_dicom_implausible_spacing_is_ignored(attrs: dict) -> None:
-    assert load_image(_native_dicom(_pattern(), **attrs)).spacing is None
+    assert load_image(dicom_bytes(_pattern(), **attrs)).spacing is None
 
 
 def test_dicom_bad_region_falls_back_to_pixel_spacing() -> None:
     region = [_region(WHOLE, (0.0, 0.0))]
-    img = load_image(_native_dicom(_pattern(), SequenceOfUltrasoundRegions=region, PixelSpacing=[0.1, 0.1]))
+    img = load_image(dicom_bytes(_pattern(), SequenceOfUltrasoundRegions=region, PixelSpacing=[0.1, 0.1]))
     assert img.spacing.source == "dicom-pixel-spacing"
 
 
@@ -319,7 +242,7 @@ def test_dicom_jpeg_baseline_colour_to_gray() -> None:
     rgb[..., 1] = np.linspace(0, 255, ROWS)[:, None]
     rgb[..., 2] = 60
     rgb[:16, :16] = 255
-    img = load_image(_jpeg_baseline_dicom([rgb]))
+    img = load_image(dicom_jpeg_baseline([rgb]))
     expected = rgb.astype(float) @ np.array([0.299, 0.587, 0.114])
     diff = np.abs(img.pixels.astype(float) - expected)
     assert img.pixels.shape == (ROWS, COLS) and img.pixels.dtype == np.uint8
@@ -328,7 +251,7 @@ def test_dicom_jpeg_baseline_colour_to_gray() -> None:
 
 def test_dicom_jpeg_multiframe_decodes_requested_frame() -> None:
     frames = [np.full((ROWS, COLS, 3), v, np.uint8) for v in (30, 120, 210)]
-    img = load_image(_jpeg_baseline_dicom(frames), frame=1)
+    img = load_image(dicom_jpeg_baseline(frames), frame=1)
     assert (img.frame, img.n_frames) == (1, 3)
     assert np.abs(img.pixels.astype(int) - 120).max() <= 3
 
@@ -336,7 +259,7 @@ def test_dicom_jpeg_multiframe_decodes_requested_frame() -> None:
 def test_dicom_multiframe_cine() -> None:
     cine = np.stack([np.full((ROWS, COLS), 10 * (k + 1), np.uint8) for k in range(5)])
     cine[2, :16, :16] = 250
-    data = _native_dicom(cine)
+    data = dicom_bytes(cine)
     img = load_image(data, frame=2)
     assert (img.frame, img.n_frames) == (2, 5)
     assert np.array_equal(img.pixels, cine[2])
@@ -348,7 +271,7 @@ def test_dicom_multiframe_cine() -> None:
 
 def test_dicom_monochrome1_is_inverted() -> None:
     g = _pattern()
-    img = load_image(_native_dicom(255 - g, "MONOCHROME1"))
+    img = load_image(dicom_bytes(255 - g, photometric="MONOCHROME1"))
     assert np.array_equal(img.pixels, g)
 
 
@@ -356,21 +279,21 @@ def test_dicom_monochrome1_is_inverted() -> None:
 def test_dicom_16bit_is_stretched(dtype) -> None:
     offset = -3000 if np.issubdtype(dtype, np.signedinteger) else 1000
     values = (_pattern().astype(np.int32) * 40 + offset).astype(dtype)
-    px = load_image(_native_dicom(values)).pixels
+    px = load_image(dicom_bytes(values)).pixels
     assert px.min() == 0 and px.max() == 255
-    _assert_pattern(load_image(_native_dicom(values)))
-    inverted = load_image(_native_dicom(values, "MONOCHROME1")).pixels
+    _assert_pattern(load_image(dicom_bytes(values)))
+    inverted = load_image(dicom_bytes(values, photometric="MONOCHROME1")).pixels
     assert np.array_equal(inverted, 255 - px)
 
 
 def test_dicom_native_rgb() -> None:
     g = _pattern()
-    img = load_image(_native_dicom(np.stack([g, g, g], axis=-1), "RGB"))
+    img = load_image(dicom_bytes(np.stack([g, g, g], axis=-1), photometric="RGB"))
     assert np.abs(img.pixels.astype(int) - g).max() <= 1
 
 
 def test_dicom_without_preamble() -> None:
-    ds = pydicom.dcmread(io.BytesIO(_native_dicom(_pattern(), PixelSpacing=[0.1, 0.1])))
+    ds = pydicom.dcmread(io.BytesIO(dicom_bytes(_pattern(), PixelSpacing=[0.1, 0.1])))
     del ds.file_meta
     ds.preamble = None
     buf = io.BytesIO()
@@ -383,13 +306,13 @@ def test_dicom_without_preamble() -> None:
 
 def test_dicom_patient_data_never_exposed(caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    good = _native_dicom(_pattern(), PixelSpacing=[0.1, 0.1])
+    good = dicom_bytes(_pattern(), PixelSpacing=[0.1, 0.1])
     texts = [repr(load_image(good)), str(load_image(good))]
     bad_inputs = [
         (good, 7),
         (good[: len(good) // 2], 0),
-        (_unsupported_dicom("1.2.3.4.5"), 0),
-        (_unsupported_dicom(JPEG2000), 0),
+        (_compressed("1.2.3.4.5"), 0),
+        (_compressed(JPEG2000), 0),
     ]
     for data, frame in bad_inputs:
         with pytest.raises(ImageLoadError) as err:
@@ -405,15 +328,8 @@ def test_dicom_patient_data_never_exposed(caplog) -> None:
 # --- bad inputs ----------------------------------------------------------------------------
 
 
-def _unsupported_dicom(ts: str) -> bytes:
-    ds = _dicom_dataset(ts=UID(ts))
-    ds.Rows, ds.Columns = ROWS, COLS
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    ds.PixelData = encapsulate([bytes(random.Random(1).randbytes(500))])
-    ds["PixelData"].VR = "OB"
-    return _dicom_bytes(ds, implicit_vr=False, little_endian=True)
+def _compressed(transfer_syntax: str) -> bytes:
+    return dicom_compressed(transfer_syntax, COLS, ROWS)
 
 
 def _load_error(data: bytes, **kwargs) -> ImageLoadError:
@@ -443,42 +359,40 @@ def test_headerless_dicom_without_pixels_is_not_an_image() -> None:
 
 @pytest.mark.parametrize("pil_format", ["PNG", "JPEG", "BMP", "TIFF"])
 def test_truncated_pillow_image(pil_format: str) -> None:
-    data = _encode(Image.fromarray(_pattern()), pil_format)
+    data = pil_bytes(Image.fromarray(_pattern()), pil_format)
     err = _load_error(data[: len(data) // 2])
     assert err.code == "truncated"
     assert "Export the image again" in err.message
 
 
 def test_truncated_dicom() -> None:
-    data = _native_dicom(_pattern())
+    data = dicom_bytes(_pattern())
     assert _load_error(data[: len(data) // 2]).code == "truncated"
     header_only = data[: data.index(b"\xe0\x7f\x10\x00")]  # cut just before the Pixel Data tag
     assert _load_error(header_only).code == "truncated"
 
 
 def test_dicom_without_pixel_data() -> None:
-    ds = _dicom_dataset()
-    ds.StudyDescription = "report"
-    assert _load_error(_dicom_bytes(ds)).code == "unsupported_dicom"
+    assert _load_error(dicom_without_image(StudyDescription="report")).code == "unsupported_dicom"
 
 
 @pytest.mark.parametrize("ts", ["1.2.3.4.5", JPEG2000])
 def test_unsupported_transfer_syntax(ts: str) -> None:
-    err = _load_error(_unsupported_dicom(ts))
+    err = _load_error(_compressed(ts))
     assert err.code == "unsupported_dicom"
     assert "JPEG Baseline" in err.message
 
 
 def test_png_decompression_bomb_header() -> None:
-    assert _load_error(_png_header_only(100_000, 100_000)).code == "too_large"
+    assert _load_error(png_header_only(100_000, 100_000)).code == "too_large"
 
 
 def test_oversized_side_rejected_from_header() -> None:
-    assert _load_error(_png_header_only(20_000, 100)).code == "bad_dimensions"
+    assert _load_error(png_header_only(20_000, 100)).code == "bad_dimensions"
 
 
 def test_max_pixels_and_max_bytes() -> None:
-    data = _encode(Image.fromarray(_pattern()), "PNG")
+    data = pil_bytes(Image.fromarray(_pattern()), "PNG")
     assert _load_error(data, max_pixels=ROWS * COLS - 1).code == "too_large"
     assert _load_error(data, max_bytes=len(data) - 1).code == "too_large"
     assert load_image(data, max_pixels=ROWS * COLS, max_bytes=len(data)).width == COLS
@@ -486,16 +400,16 @@ def test_max_pixels_and_max_bytes() -> None:
 
 @pytest.mark.parametrize("size", [(1, 1), (15, 100), (100, 15)])
 def test_tiny_image(size: tuple[int, int]) -> None:
-    assert _load_error(_encode(Image.new("L", size), "PNG")).code == "bad_dimensions"
+    assert _load_error(pil_bytes(Image.new("L", size), "PNG")).code == "bad_dimensions"
 
 
 def test_tiny_dicom() -> None:
-    assert _load_error(_native_dicom(np.zeros((1, 1), np.uint8))).code == "bad_dimensions"
+    assert _load_error(dicom_bytes(np.zeros((1, 1), np.uint8))).code == "bad_dimensions"
 
 
 @pytest.mark.parametrize("frame", [-1, 1])
 def test_bad_frame_single_image(frame: int) -> None:
-    data = _encode(Image.fromarray(_pattern()), "PNG")
+    data = pil_bytes(Image.fromarray(_pattern()), "PNG")
     assert _load_error(data, frame=frame).code == "bad_frame"
 
 
@@ -526,12 +440,12 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
 )
 def test_fuzzed_inputs_load_or_raise_image_load_error(name: str) -> None:
     if name == "png":
-        seed = _encode(Image.fromarray(_pattern()), "PNG")
+        seed = pil_bytes(Image.fromarray(_pattern()), "PNG")
     elif name == "dicom":
         regions = [_region(WHOLE, (0.012, 0.012))]
-        seed = _native_dicom(_pattern(), SequenceOfUltrasoundRegions=regions, PixelSpacing=[0.1, 0.1])
+        seed = dicom_bytes(_pattern(), SequenceOfUltrasoundRegions=regions, PixelSpacing=[0.1, 0.1])
     else:
-        seed = _jpeg_baseline_dicom([np.stack([_pattern()] * 3, axis=-1)])
+        seed = dicom_jpeg_baseline([np.stack([_pattern()] * 3, axis=-1)])
     rng = random.Random(name)
     for _ in range(200):
         data = _mutate(seed, rng)

@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from samples import PATIENT_ID, PATIENT_NAME, dicom_bytes, png_bytes, us_region
 
 from fetalhc.imaging import load_image, load_image_file
 from fetalhc.pipeline import InvalidParameterError, analyse, analysis_to_dict
+from testkit.samples import PATIENT_ID, PATIENT_NAME, dicom_bytes, png_bytes, us_region
 
 # Validation subjects of the committed model (see its model card), spread over the HC range.
 VALIDATION_IMAGES = 6

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from samples import (JSON, black_bmp, black_png, dicom_bytes, dicom_without_image, error_of, hc18_pixels,
-                         hc18_reference, png_bytes, png_header_only, upload)
+from testkit.samples import (JSON, black_bmp, black_png, dicom_bytes, dicom_without_image, error_of, hc18_pixels,
+                             hc18_reference, png_bytes, png_header_only, upload)
 
 
 def test_hc18_image_measures_close_to_the_reference(client, hc18):

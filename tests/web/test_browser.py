@@ -8,10 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from samples import HC18_IMAGE, black_png, dicom_bytes, hc18_pixels, hc18_reference
 from werkzeug.serving import make_server
 
 from fetalhc.web.page import result_rows
+from testkit.samples import HC18_IMAGE, black_png, dicom_bytes, hc18_pixels, hc18_reference
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -10,11 +10,11 @@ import sys
 from importlib import metadata
 from unittest import mock
 
-from dockerfile_spec import arguments, instructions, start_command
 from packaging.requirements import Requirement
-from samples import black_png
 
 from fetalhc.paths import PROJECT_ROOT
+from testkit.dockerfile import arguments, instructions, start_command
+from testkit.samples import black_png
 
 REQUIREMENTS = PROJECT_ROOT / "requirements-serve.txt"
 ENTRY_POINT = ["gunicorn", "-c", "gunicorn.conf.py", "app:app"]

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import pytest
-from live_server import call, live_gunicorn, multipart, snapshot
-from samples import PATIENT_FIELDS, PATIENT_FILE_NAME, dicom_bytes, hc18_pixels, hc18_reference
+
+from testkit.live_server import call, gunicorn_server, multipart, snapshot
+from testkit.samples import PATIENT_FIELDS, PATIENT_FILE_NAME, dicom_bytes, hc18_pixels, hc18_reference
 
 
 @pytest.fixture
 def gunicorn(model_dir, tmp_path):
-    with live_gunicorn(tmp_path, GUNICORN_WORKERS="1", FETALHC_MODEL_DIR=str(model_dir)) as server:
+    env = {"GUNICORN_WORKERS": "1", "FETALHC_MODEL_DIR": str(model_dir)}
+    with gunicorn_server(tmp_path / "gunicorn.log", env, temp_dir=tmp_path / "tmp") as server:
         yield server.url, server.log_path, server.temp
 
 

@@ -13,10 +13,10 @@ import time
 
 import psutil
 import pytest
-from live_server import LiveServer, call, live_gunicorn, multipart
-from samples import head_phantom, phantom_hc_px, png_bytes
 
 from fetalhc.paths import PROJECT_ROOT
+from testkit.live_server import GunicornServer, call, gunicorn_server, multipart
+from testkit.samples import head_phantom, phantom_hc_px, png_bytes
 
 SEMI_AXES = (120, 95)
 PHANTOM_PNG = png_bytes(head_phantom(400, 300, SEMI_AXES))
@@ -39,7 +39,7 @@ def test_load_test_script_passes(tmp_path):
     assert result["tracebacks_in_server_log"] == result["patient_data_in_server_log"] == 0
 
 
-def assert_measures(server: LiveServer) -> None:
+def assert_measures(server: GunicornServer) -> None:
     status, _, body = call(server.url + "/", *multipart({}, PHANTOM_PNG, "scan.png"))
     assert status == 200, body
     assert body["circumference_px"] == pytest.approx(phantom_hc_px(SEMI_AXES), rel=0.03)
@@ -81,8 +81,8 @@ def _damaged_model(folder, model_dir):
 def test_broken_model_starts_and_answers_503(model_dir, tmp_path, break_model, reason):
     (tmp_path / "model").mkdir()
     env = break_model(tmp_path, model_dir)
-    with live_gunicorn(tmp_path, wait_for=None, GUNICORN_WORKERS="2", FETALHC_MODEL_DIR=str(tmp_path / "model"),
-                       **env) as server:
+    env = {"GUNICORN_WORKERS": "2", "FETALHC_MODEL_DIR": str(tmp_path / "model"), **env}
+    with gunicorn_server(tmp_path / "gunicorn.log", env, temp_dir=tmp_path / "tmp", wait_for=None) as server:
         workers = server.worker_pids()
         for _ in range(4):  # several requests, so that both workers are likely to answer some
             status, _, health = call(server.url + "/health")
@@ -96,7 +96,7 @@ def test_broken_model_starts_and_answers_503(model_dir, tmp_path, break_model, r
 
 # --- a worker killed while it answers -----------------------------------------------------------
 
-def _worker_serving(server: LiveServer, client: socket.socket) -> psutil.Process:
+def _worker_serving(server: GunicornServer, client: socket.socket) -> psutil.Process:
     """The worker that holds ``client``'s connection."""
     port = client.getsockname()[1]
     deadline = time.monotonic() + 10
@@ -112,7 +112,8 @@ def _worker_serving(server: LiveServer, client: socket.socket) -> psutil.Process
 
 
 def test_killed_worker_is_replaced_and_the_service_keeps_answering(model_dir, tmp_path):
-    with live_gunicorn(tmp_path, GUNICORN_WORKERS="2", FETALHC_MODEL_DIR=str(model_dir)) as server:
+    env = {"GUNICORN_WORKERS": "2", "FETALHC_MODEL_DIR": str(model_dir)}
+    with gunicorn_server(tmp_path / "gunicorn.log", env, temp_dir=tmp_path / "tmp") as server:
         assert_measures(server)
         workers = server.worker_pids()
         body, content_type = multipart({}, PHANTOM_PNG, "scan.png")

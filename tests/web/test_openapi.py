@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 from jsonschema import Draft202012Validator
-from samples import (JSON, black_png, dicom_bytes, hc18_pixels, hc18_reference, page_csrf_token,
-                         png_header_only, upload)
 
 from fetalhc.web.openapi import openapi_document
+from testkit.samples import (JSON, black_png, dicom_bytes, hc18_pixels, hc18_reference, page_csrf_token,
+                             png_header_only, upload)
 
 DOC = openapi_document()
 UNDOCUMENTED_METHODS = {"HEAD", "OPTIONS"}

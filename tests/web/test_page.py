@@ -5,9 +5,9 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from samples import JSON, black_png, hc18_reference, page_csrf_token, upload
 
 from fetalhc.paths import PROJECT_ROOT
+from testkit.samples import JSON, black_png, hc18_reference, page_csrf_token, upload
 
 
 class Tags(HTMLParser):

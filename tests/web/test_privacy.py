@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from flask import has_request_context
-from samples import (JSON, PATIENT_FIELDS, PATIENT_FILE_NAME, black_bmp, dicom_bytes, dicom_without_image,
-                         hc18_pixels, hc18_reference, page_csrf_token, upload)
 
 from fetalhc.paths import PROJECT_ROOT
+from testkit.samples import (JSON, PATIENT_FIELDS, PATIENT_FILE_NAME, black_bmp, dicom_bytes, dicom_without_image,
+                             hc18_pixels, hc18_reference, page_csrf_token, upload)
 
 # Written by tools, not by the app: version control, the virtualenv, training runs, caches.
 _NOT_THE_APPS = {".git", ".venv", "runs", ".pytest_cache", "__pycache__", ".ipynb_checkpoints"}

@@ -8,11 +8,11 @@ import runpy
 from unittest import mock
 
 import pytest
-from samples import JSON, PATIENT_NAME, black_png, page_csrf_token, upload
 
 from fetalhc.paths import PROJECT_ROOT
 from fetalhc.web import create_app
 from fetalhc.web.config import ConfigError, settings_from_env
+from testkit.samples import JSON, PATIENT_NAME, black_png, page_csrf_token, upload
 
 KEY = "s3cret-key"
 

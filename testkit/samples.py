@@ -1,4 +1,4 @@
-"""Uploads for the web tests and bench/load_test.py, made here (PNG, DICOM, head phantoms,
+"""Uploads for the tests and bench/load_test.py, made here (PNG, DICOM, head phantoms,
 broken files) or read from HC18."""
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ import numpy as np
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
-from pydicom.uid import ExplicitVRLittleEndian, UltrasoundImageStorage, UltrasoundMultiFrameImageStorage, generate_uid
+from pydicom.uid import (ExplicitVRLittleEndian, JPEGBaseline8Bit, UltrasoundImageStorage,
+                         UltrasoundMultiFrameImageStorage, generate_uid)
 
 # Patient fields planted in DICOM uploads; no log line or file may ever hold them.
 PATIENT_NAME = "DOE^JANE"
 PATIENT_ID = "PID-0042-SECRET"
+PATIENT_BIRTH_DATE = "19900101"
 PATIENT_FIELDS = (PATIENT_NAME, "DOE", "JANE", PATIENT_ID)
 # A file name that would identify a patient if it were logged.
 PATIENT_FILE_NAME = "DOE_JANE_PID-0042-SECRET.png"
@@ -105,11 +107,11 @@ def many_page_tiff(pages: int, side: int = 16) -> bytes:
     return b"II*\0" + struct.pack("<I", first) + strip + b"".join(ifds)
 
 
-def _dataset(sop: str) -> Dataset:
+def _dataset(sop: str, transfer_syntax: str = ExplicitVRLittleEndian) -> Dataset:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop
     meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.TransferSyntaxUID = transfer_syntax
     ds = Dataset()
     ds.file_meta = meta
     ds.SOPClassUID = sop
@@ -117,55 +119,85 @@ def _dataset(sop: str) -> Dataset:
     ds.Modality = "US"
     ds.PatientName = PATIENT_NAME
     ds.PatientID = PATIENT_ID
-    ds.PatientBirthDate = "19900101"
+    ds.PatientBirthDate = PATIENT_BIRTH_DATE
     return ds
 
 
-def _save(ds: Dataset) -> bytes:
+def _save(ds: Dataset, **options: Any) -> bytes:
     buf = io.BytesIO()
-    ds.save_as(buf, enforce_file_format=True)
+    ds.save_as(buf, enforce_file_format=True, **options)
     return buf.getvalue()
 
 
-def dicom_bytes(pixels: np.ndarray, pixel_spacing_mm: float | None = None, **attributes: Any) -> bytes:
-    """Uncompressed ultrasound DICOM of 2D ``pixels`` (or frames x rows x cols), with patient fields
-    and any further ``attributes`` (keyword: value)."""
-    multi = pixels.ndim == 3
-    ds = _dataset(UltrasoundMultiFrameImageStorage if multi else UltrasoundImageStorage)
-    ds.set_pixel_data(pixels, "MONOCHROME2", 8, generate_instance_uid=False)
-    if pixel_spacing_mm is not None:
-        ds.PixelSpacing = [pixel_spacing_mm, pixel_spacing_mm]
+def _set(ds: Dataset, attributes: dict[str, Any]) -> Dataset:
     for keyword, value in attributes.items():
         setattr(ds, keyword, value)
-    return _save(ds)
+    return ds
 
 
-def us_region(width: int, height: int, delta_cm: float, units: int = 3) -> Dataset:
-    """One 2D tissue region of a DICOM ``SequenceOfUltrasoundRegions`` covering the image;
-    ``units`` 3 is cm (0: none, 4: seconds)."""
+def dicom_bytes(pixels: np.ndarray, pixel_spacing_mm: float | None = None, photometric: str = "MONOCHROME2",
+                **attributes: Any) -> bytes:
+    """Uncompressed ultrasound DICOM of ``pixels`` with patient fields and any further ``attributes``
+    (keyword: value). ``pixels`` is rows x cols (x samples for colour), with a leading frame axis for
+    a cine; its dtype gives the bit depth."""
+    multi = pixels.ndim == (3 if photometric.startswith("MONOCHROME") else 4)
+    ds = _dataset(UltrasoundMultiFrameImageStorage if multi else UltrasoundImageStorage)
+    ds.set_pixel_data(pixels, photometric, pixels.dtype.itemsize * 8, generate_instance_uid=False)
+    if pixel_spacing_mm is not None:
+        ds.PixelSpacing = [pixel_spacing_mm, pixel_spacing_mm]
+    return _save(_set(ds, attributes))
+
+
+def us_region(width: int, height: int, delta_cm: float | tuple[float, float], units: int = 3, *,
+              box: tuple[int, int, int, int] | None = None, spatial_format: int = 1) -> Dataset:
+    """One region of a DICOM ``SequenceOfUltrasoundRegions``: ``box`` (x0, y0, x1, y1; default the
+    whole ``width`` x ``height`` image), pixel size ``delta_cm`` (one value, or x and y) in ``units``
+    (3: cm, 0: none, 4: seconds), ``spatial_format`` 1 for 2D tissue (3: spectral Doppler)."""
+    dx, dy = delta_cm if isinstance(delta_cm, tuple) else (delta_cm, delta_cm)
     region = Dataset()
-    region.RegionSpatialFormat = 1
-    region.RegionLocationMinX0, region.RegionLocationMinY0 = 0, 0
-    region.RegionLocationMaxX1, region.RegionLocationMaxY1 = width - 1, height - 1
+    region.RegionSpatialFormat = spatial_format
+    region.RegionDataType = 1
+    region.RegionFlags = 0
+    x0, y0, x1, y1 = box or (0, 0, width - 1, height - 1)
+    region.RegionLocationMinX0, region.RegionLocationMinY0 = x0, y0
+    region.RegionLocationMaxX1, region.RegionLocationMaxY1 = x1, y1
     region.PhysicalUnitsXDirection = region.PhysicalUnitsYDirection = units
-    region.PhysicalDeltaX = region.PhysicalDeltaY = delta_cm
+    region.PhysicalDeltaX, region.PhysicalDeltaY = dx, dy
     return region
 
 
-def dicom_compressed(transfer_syntax: str, width: int = 64, height: int = 48) -> bytes:
-    """A DICOM image whose pixel data is encapsulated in ``transfer_syntax`` (the codestream is noise)."""
-    ds = _dataset(UltrasoundImageStorage)
-    ds.file_meta.TransferSyntaxUID = transfer_syntax
-    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = height, width, 1, "MONOCHROME2"
+def dicom_jpeg_baseline(frames_rgb: list[np.ndarray]) -> bytes:
+    """A multi-frame ultrasound DICOM in JPEG Baseline (YBR_FULL_422) of the RGB ``frames_rgb``."""
+    ds = _dataset(UltrasoundMultiFrameImageStorage, JPEGBaseline8Bit)
+    ds.Rows, ds.Columns = frames_rgb[0].shape[:2]
+    ds.SamplesPerPixel = 3
+    ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.PlanarConfiguration = 0
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    ds.PixelData = encapsulate([np.random.default_rng(0).bytes(500)])
+    ds.NumberOfFrames = len(frames_rgb)
+    ds.LossyImageCompression = "01"
+    # Pillow writes YCbCr JPEG; subsampling=1 is 4:2:2, matching YBR_FULL_422.
+    ds.PixelData = encapsulate([pil_bytes(Image.fromarray(f), "JPEG", quality=95, subsampling=1)
+                                for f in frames_rgb])
     ds["PixelData"].VR = "OB"
     return _save(ds)
 
 
-def dicom_without_image() -> bytes:
-    """A DICOM object with patient fields and no pixel data (like a structured report)."""
-    return _save(_dataset(UltrasoundImageStorage))
+def dicom_compressed(transfer_syntax: str, width: int = 64, height: int = 48) -> bytes:
+    """A DICOM image whose pixel data is encapsulated in ``transfer_syntax`` (the codestream is noise;
+    the syntax may be one pydicom does not know)."""
+    ds = _dataset(UltrasoundImageStorage, transfer_syntax)
+    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = height, width, 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = encapsulate([np.random.default_rng(0).bytes(500)])
+    ds["PixelData"].VR = "OB"
+    return _save(ds, implicit_vr=False, little_endian=True)
+
+
+def dicom_without_image(**attributes: Any) -> bytes:
+    """A DICOM object with patient fields, any further ``attributes`` and no pixel data (like a
+    structured report)."""
+    return _save(_set(_dataset(UltrasoundImageStorage), attributes))
 
 
 def hc18_reference(hc18: Path, name: str = HC18_IMAGE) -> tuple[bytes, float, float]:
