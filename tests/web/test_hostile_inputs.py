@@ -23,7 +23,7 @@ from PIL import Image
 from pydicom.pixels import get_decoder
 from pydicom.uid import HTJ2KLossless
 
-from fetalhc.imaging.loader import MAX_TIFF_PAGES
+from fetalhc.imaging.raster import MAX_TIFF_PAGES
 from testkit.samples import (JSON, dicom_bytes, dicom_compressed, dicom_without_image, error_of, head_phantom,
                              many_page_tiff, phantom_hc_px, pil_bytes, png_bomb, png_bytes, png_header_only, upload,
                              us_region)

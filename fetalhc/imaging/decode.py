@@ -1,0 +1,60 @@
+"""Decode an upload (PNG, JPEG, BMP, TIFF or DICOM) into one grayscale frame plus its calibration.
+
+Every entry point (web form, CLI, batch) goes through :func:`load_image`, so the rules for
+what is accepted, how colour and bit depth are reduced to ``uint8`` and where the pixel
+spacing comes from live in one place. Failures are always :class:`ImageLoadError` with a
+message a clinician can act on; nothing read from a DICOM file other than image geometry
+and calibration ever reaches a message, a return value or a log.
+"""
+from __future__ import annotations
+
+import os
+
+from fetalhc.imaging.checks import megabytes, not_an_image
+from fetalhc.imaging.dicom import load_dicom
+from fetalhc.imaging.raster import PILLOW_MAGIC, load_pillow
+from fetalhc.imaging.types import ImageLoadError, LoadedImage
+
+
+def load_image(
+    data: bytes,
+    frame: int = 0,
+    *,
+    max_pixels: int = 40_000_000,
+    max_bytes: int | None = None,
+) -> LoadedImage:
+    """Decode ``data`` into a 2D ``uint8`` frame; the format is taken from the bytes, not a name.
+
+    ``frame`` selects a frame of a multi-frame DICOM (cine) or a page of a multi-page TIFF.
+    Raises :class:`ImageLoadError` for anything that cannot be used, and nothing else.
+    """
+    if not data:
+        raise ImageLoadError("empty", "The file is empty (0 bytes). Choose the image file again and retry.")
+    if max_bytes is not None and len(data) > max_bytes:
+        raise ImageLoadError(
+            "too_large",
+            f"The file is {megabytes(len(data))} MB, above the {megabytes(max_bytes)} MB limit. "
+            "Export a single frame or a smaller image and retry.",
+        )
+    if frame < 0:
+        raise ImageLoadError("bad_frame", f"Frame {frame} does not exist; frames are numbered from 0.")
+
+    if len(data) >= 132 and data[128:132] == b"DICM":
+        return load_dicom(data, frame, max_pixels, has_preamble=True)
+    for magic, fmt, pil_format in PILLOW_MAGIC:
+        if data.startswith(magic):
+            return load_pillow(data, frame, max_pixels, fmt, pil_format)
+    # Raw DICOM datasets (no 128-byte preamble) start with a group 0002 or 0008 tag.
+    if data[:2] in (b"\x02\x00", b"\x08\x00"):
+        return load_dicom(data, frame, max_pixels, has_preamble=False)
+    raise not_an_image()
+
+
+def load_image_file(path: str | os.PathLike, frame: int = 0) -> LoadedImage:
+    """Read ``path`` and decode it with :func:`load_image`.
+
+    Errors opening or reading the file itself (missing file, no permission) are ``OSError``.
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    return load_image(data, frame)
