@@ -69,7 +69,7 @@ def test_anisotropic_pixels_are_measured_in_mm_space():
     sx, sy = 0.13, 0.10
     a_mm, b_mm, angle = 28.0, 22.0, 40.0
     true_mm = Ellipse(50.0, 30.0, a_mm, b_mm, angle)
-    pixel_ellipse = true_mm.scaled(1 / sx, 1 / sy)
+    pixel_ellipse = fit_ellipse(true_mm.sample(720) * np.array([1 / sx, 1 / sy]))  # the same head in pixels
     shape = (600, 800)
     rng = np.random.default_rng(1)
     b = measure_head(phantom_probability(shape, pixel_ellipse, rng), shape, PixelSpacing(sx, sy, "dicom-us-region"))

@@ -7,21 +7,17 @@ formula is ever extrapolated. ``to_dict()`` gives a JSON-ready, rounded form.
 from .hadlock import HadlockEstimate, format_weeks_days, hadlock_ga_from_hc
 from .intergrowth import (
     HcCentile,
-    HcReference,
     IntergrowthGaEstimate,
     ga_from_hc,
     hc_centile,
-    hc_reference,
 )
 
 __all__ = [
     "HadlockEstimate",
     "HcCentile",
-    "HcReference",
     "IntergrowthGaEstimate",
     "format_weeks_days",
     "ga_from_hc",
     "hadlock_ga_from_hc",
     "hc_centile",
-    "hc_reference",
 ]

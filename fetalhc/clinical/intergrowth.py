@@ -45,46 +45,6 @@ GA_MIN_WEEKS = 14.0
 GA_MAX_WEEKS = 40.0
 
 _STANDARD_NORMAL = NormalDist()
-_Z = {c: _STANDARD_NORMAL.inv_cdf(c / 100) for c in (3, 10, 90, 97)}
-
-
-@dataclass(frozen=True)
-class HcReference:
-    """INTERGROWTH-21st HC distribution at one gestational age (all in mm)."""
-
-    ga_weeks: float
-    mean_mm: float | None
-    sd_mm: float | None
-    p3_mm: float | None
-    p10_mm: float | None
-    p50_mm: float | None
-    p90_mm: float | None
-    p97_mm: float | None
-    reason: str | None = None
-
-    @property
-    def valid(self) -> bool:
-        return self.mean_mm is not None
-
-    @property
-    def ga_text(self) -> str | None:
-        return format_weeks_days(self.ga_weeks) if math.isfinite(self.ga_weeks) else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": "intergrowth21_hc_standard",
-            "source": GROWTH_SOURCE,
-            "ga_weeks": _round(self.ga_weeks, 2),
-            "ga_text": self.ga_text,
-            "mean_mm": _round(self.mean_mm, 1),
-            "sd_mm": _round(self.sd_mm, 2),
-            "p3_mm": _round(self.p3_mm, 1),
-            "p10_mm": _round(self.p10_mm, 1),
-            "p50_mm": _round(self.p50_mm, 1),
-            "p90_mm": _round(self.p90_mm, 1),
-            "p97_mm": _round(self.p97_mm, 1),
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True)
@@ -151,24 +111,6 @@ class IntergrowthGaEstimate:
             "ga_text": self.ga_text,
             "reason": self.reason,
         }
-
-
-def hc_reference(ga_weeks: float) -> HcReference:
-    """Mean, SD and 3rd/10th/50th/90th/97th centiles of HC (mm) at ``ga_weeks``."""
-    reason = _ga_reason(ga_weeks)
-    if reason is not None:
-        return HcReference(ga_weeks, None, None, None, None, None, None, None, reason)
-    mean, sd = _hc_mean_sd(ga_weeks)
-    return HcReference(
-        ga_weeks,
-        mean,
-        sd,
-        mean + _Z[3] * sd,
-        mean + _Z[10] * sd,
-        mean,
-        mean + _Z[90] * sd,
-        mean + _Z[97] * sd,
-    )
 
 
 def hc_centile(hc_mm: float, ga_weeks: float) -> HcCentile:

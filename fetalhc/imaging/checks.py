@@ -10,10 +10,6 @@ SUPPORTED = "PNG, JPEG, BMP, TIFF or DICOM"
 EXPORT_HINT = "Export the image again and retry."
 
 
-def megabytes(n: int) -> str:
-    return f"{n / 1e6:.1f}"
-
-
 def not_an_image() -> ImageLoadError:
     return ImageLoadError(
         "not_an_image",

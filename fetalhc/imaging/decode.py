@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import os
 
-from fetalhc.imaging.checks import megabytes, not_an_image
+from fetalhc.imaging.checks import not_an_image
 from fetalhc.imaging.dicom import load_dicom
 from fetalhc.imaging.raster import PILLOW_MAGIC, load_pillow
 from fetalhc.imaging.types import ImageLoadError, LoadedImage
 
 
-def load_image(
-    data: bytes,
-    frame: int = 0,
-    *,
-    max_pixels: int = 40_000_000,
-    max_bytes: int | None = None,
-) -> LoadedImage:
+def load_image(data: bytes, frame: int = 0, *, max_pixels: int = 40_000_000) -> LoadedImage:
     """Decode ``data`` into a 2D ``uint8`` frame; the format is taken from the bytes, not a name.
 
     ``frame`` selects a frame of a multi-frame DICOM (cine) or a page of a multi-page TIFF.
@@ -30,12 +24,6 @@ def load_image(
     """
     if not data:
         raise ImageLoadError("empty", "The file is empty (0 bytes). Choose the image file again and retry.")
-    if max_bytes is not None and len(data) > max_bytes:
-        raise ImageLoadError(
-            "too_large",
-            f"The file is {megabytes(len(data))} MB, above the {megabytes(max_bytes)} MB limit. "
-            "Export a single frame or a smaller image and retry.",
-        )
     if frame < 0:
         raise ImageLoadError("bad_frame", f"Frame {frame} does not exist; frames are numbered from 0.")
 

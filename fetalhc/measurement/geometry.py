@@ -26,14 +26,6 @@ class Ellipse:
     def perimeter(self) -> float:
         return ramanujan_perimeter(self.semi_major, self.semi_minor)
 
-    def scaled(self, sx: float, sy: float) -> "Ellipse":
-        """The same ellipse after scaling x by ``sx`` and y by ``sy`` (exact, refitted from samples when sx != sy)."""
-        if math.isclose(sx, sy, rel_tol=1e-9):
-            return Ellipse(self.center_x * sx, self.center_y * sy, self.semi_major * sx,
-                           self.semi_minor * sx, self.angle_deg)
-        pts = self.sample(720)
-        return fit_ellipse(pts * np.array([sx, sy]))
-
     def sample(self, n: int = 360) -> np.ndarray:
         """``n`` points on the ellipse, shape (n, 2) as (x, y)."""
         t = np.linspace(0.0, 2.0 * math.pi, n, endpoint=False)
