@@ -28,10 +28,7 @@ def annotation_name(image_name: str) -> str:
 
 def read_training_table(hc18: Path) -> pd.DataFrame:
     """The training CSV with normalised column names: filename, pixel_size_mm, hc_mm, subject."""
-    path = hc18 / TRAIN_CSV
-    if not path.is_file():
-        raise DataNotFoundError(f"{path} is missing; is {hc18} an HC18 folder?")
-    table = pd.read_csv(path).rename(columns={
+    table = _read_csv(hc18, TRAIN_CSV).rename(columns={
         "pixel size(mm)": "pixel_size_mm", "head circumference (mm)": "hc_mm"})
     table["subject"] = table["filename"].map(subject_id)
     return table
@@ -39,7 +36,11 @@ def read_training_table(hc18: Path) -> pd.DataFrame:
 
 def read_test_table(hc18: Path) -> pd.DataFrame:
     """The test CSV: filename, pixel_size_mm."""
-    path = hc18 / TEST_CSV
+    return _read_csv(hc18, TEST_CSV).rename(columns={"pixel size(mm)": "pixel_size_mm"})
+
+
+def _read_csv(hc18: Path, name: str) -> pd.DataFrame:
+    path = hc18 / name
     if not path.is_file():
         raise DataNotFoundError(f"{path} is missing; is {hc18} an HC18 folder?")
-    return pd.read_csv(path).rename(columns={"pixel size(mm)": "pixel_size_mm"})
+    return pd.read_csv(path)
