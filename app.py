@@ -5,14 +5,15 @@ Both serve on ``PORT`` (default 8080) and never in debug mode.
 from __future__ import annotations
 
 import logging
-import os
 
+from fetalhc.settings import Settings
 from fetalhc.web import create_app
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-app = create_app()
+settings = Settings.from_env()
+app = create_app(settings)
 
 if __name__ == "__main__":
     # Werkzeug's server is for trying the app on one machine; deployments use gunicorn.
-    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8080")), debug=False)
+    app.run(host=settings.host, port=settings.port, debug=False)

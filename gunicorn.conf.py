@@ -4,15 +4,17 @@ Each worker process loads its own copy of the model (OpenVINO or ONNX Runtime: w
 The app is not preloaded in the master: the runtimes' thread pools do not survive fork().
 """
 import os
-import secrets
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8080')}"
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-# More than one thread per worker is safe (decoding is serialised in fetalhc/web/measure.py),
+from fetalhc.settings import Settings
+
+settings = Settings.from_env()
+bind = f"0.0.0.0:{settings.port}"
+workers = settings.gunicorn_workers
+# More than one thread per worker is safe (decoding is serialised in fetalhc/web/answer.py),
 # but one prediction already uses FETALHC_THREADS cores (default 2), so threads add little.
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+threads = settings.gunicorn_threads
 # Loading the model at worker start must fit in this too (TensorFlow, if chosen, takes seconds).
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+timeout = settings.gunicorn_timeout
 graceful_timeout = 30
 # Our own request log line replaces gunicorn's access log: it has the request id and no query values.
 accesslog = None
@@ -24,6 +26,6 @@ control_socket_disable = True
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
-# One CSRF secret for all workers of this server (each worker builds its own app), unless
-# FETALHC_SECRET_KEY is set for the whole deployment.
-os.environ.setdefault("FETALHC_SECRET_KEY", secrets.token_hex(32))
+# One CSRF secret for all workers of this server (each worker builds its own app from the
+# environment it inherits), unless FETALHC_SECRET_KEY is set for the whole deployment.
+os.environ.setdefault("FETALHC_SECRET_KEY", settings.secret_key)

@@ -4,7 +4,7 @@
     model-only latency (one forward pass, batch 1 and 16) and end-to-end per-image latency
     from the encoded bytes (decode, preprocess, model, measurement);
 ``python bench/inprocess.py batch HC18_DIR --images N --workers W``
-    throughput of ``fetalhc.inference.measure.measure_files`` on HC18 training images.
+    throughput of ``fetalhc.inference.batch.measure_files`` on HC18 training images.
 Prints one JSON object on its last line.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 
 from timing import summary_ms, time_calls  # noqa: E402
 
-from fetalhc.model.loader import RUNTIMES  # noqa: E402
+from fetalhc.settings import RUNTIMES, Settings  # noqa: E402
 
 BATCH = 16
 
@@ -39,14 +39,13 @@ def runtime_figures(runtime: str, image: Path, pixel_size_mm: float, reps: int) 
         e2e = {"baseline": lambda: baseline_measure(model, data, pixel_size_mm)}
     else:
         from fetalhc.imaging import load_image
-        from fetalhc.model.loader import load_segmenter
-        from fetalhc.pipeline import analyse
+        from fetalhc.predictor import load_predictor
 
-        served = load_segmenter(runtime=runtime)  # one forward pass, like the baseline
-        flipped = load_segmenter(runtime=runtime, flip_tta=True)  # the optional flip averaging
-        forward = {1: lambda: served.predict_batch(x1), BATCH: lambda: served.predict_batch(x16)}
-        e2e = {f"{runtime}": lambda: analyse(load_image(data), served, pixel_size_mm),
-               f"{runtime}, with flip TTA": lambda: analyse(load_image(data), flipped, pixel_size_mm)}
+        served = load_predictor(Settings(), runtime=runtime)  # what the app serves
+        flipped = load_predictor(Settings(), runtime=runtime, flip_tta=True)  # the optional flip averaging
+        forward = {1: lambda: served.segmenter.predict_batch(x1), BATCH: lambda: served.segmenter.predict_batch(x16)}
+        e2e = {f"{runtime}": lambda: served.measure(load_image(data), pixel_size_mm),
+               f"{runtime}, with flip TTA": lambda: flipped.measure(load_image(data), pixel_size_mm)}
     model_only = {f"batch_{n}": summary_ms(time_calls(fn, reps if n == 1 else max(2, reps // 4),
                                                       warmup=3 if n == 1 else 1))
                   for n, fn in forward.items()}
@@ -57,16 +56,16 @@ def runtime_figures(runtime: str, image: Path, pixel_size_mm: float, reps: int) 
 def batch_figures(hc18: Path, n_images: int, workers: int) -> dict:
     import pandas as pd
 
-    from fetalhc.inference.measure import measure_files
+    from fetalhc.inference.batch import measure_files
 
     table = pd.read_csv(hc18 / "training_set_pixel_size_and_HC.csv")
     table = table.iloc[:: max(1, len(table) // n_images)].head(n_images)
     files = [hc18 / "training_set" / name for name in table["filename"]]
     sizes = dict(zip(table["filename"], table["pixel size(mm)"]))
     started = time.perf_counter()
-    rows = measure_files(files, sizes, workers=workers)
+    rows = measure_files(files, sizes, Settings(), workers=workers)
     seconds = time.perf_counter() - started
-    return {"workers": workers, "images": len(files), "ok": sum(r["status"] == "ok" for r in rows),
+    return {"workers": workers, "images": len(files), "ok": sum(r["status"] == "success" for r in rows),
             "seconds": round(seconds, 2), "images_per_s": round(len(files) / seconds, 1)}
 
 

@@ -86,7 +86,7 @@ def render(results: dict) -> str:
                        "answers before RSS", "RSS (MB)", "gunicorn master RSS (MB)"], rows))
 
     batch = results["batch"]
-    out.append("\n**Batch `measure`** (`fetalhc.inference.measure.measure_files`, HC18 training images, "
+    out.append("\n**Batch `measure`** (`fetalhc.inference.batch.measure_files`, HC18 training images, "
                "including model load and pool start):\n")
     out.append(_failed(batch) or _table(
         ["workers", "images", "measured", "seconds", "images/s"],

@@ -29,6 +29,7 @@ from report import render
 from timing import summary_ms
 
 from fetalhc.model.loader import RUNTIMES, choose_runtime, read_card
+from fetalhc.settings import Settings
 from fetalhc.paths import DEFAULT_MODEL_DIR, PROJECT_ROOT, hc18_dir
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -162,7 +163,7 @@ def meta(args: argparse.Namespace, sample: Path) -> dict:
             "openvino": version("openvino"), "onnxruntime": version("onnxruntime"),
             "tensorflow": version("tensorflow-cpu"),
             "model": f"{card.get('name', '?')} {card.get('version', '?')}", "sample": sample.name,
-            "threads": os.environ.get("FETALHC_THREADS", "2 (default)"), "quick": args.quick,
+            "threads": Settings.from_env().threads, "quick": args.quick,
             "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
             "load_before": os.getloadavg()[0]}
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from fetalhc.settings import DEFAULT_MODEL_DIR, PROJECT_ROOT, Settings
+
 DATASET_DIR = PROJECT_ROOT / "dataset"
-DEFAULT_MODEL_DIR = PROJECT_ROOT / "Trained_models" / "dag_vnet"
+__all__ = ["DATASET_DIR", "DEFAULT_MODEL_DIR", "PROJECT_ROOT", "DataNotFoundError", "hc18_dir"]
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -20,11 +21,11 @@ class DataNotFoundError(FileNotFoundError):
 
 def hc18_dir(explicit: str | os.PathLike | None = None) -> Path:
     """Resolve the HC18 folder: argument, then ``HC18_DIR``, then ``../shared/hc18``, then ``dataset/``."""
-    candidates: list[Path] = []
+    from_env = Settings.from_env().hc18_dir
     if explicit:
         candidates = [Path(explicit)]
-    elif os.environ.get("HC18_DIR"):
-        candidates = [Path(os.environ["HC18_DIR"])]
+    elif from_env:
+        candidates = [from_env]
     else:
         candidates = [PROJECT_ROOT.parent / "shared" / "hc18", DATASET_DIR]
     for path in candidates:

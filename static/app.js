@@ -57,39 +57,7 @@
   });
   setFrameField(false);
 
-  // --- rendering a result (mirrors result_rows in fetalhc/web/page.py) --------------------
-  const sources = { form: "entered", dicom: "from the DICOM file" };
-  const length = (r, key) => (r[key + "_mm"] !== null ? r[key + "_mm"].toFixed(1) + " mm"
-    : r[key + "_px"].toFixed(1) + " px");
-
-  const valueOrReason = (label, value, reason) => (value !== null ? [label, value, false]
-    : [label, reason || "", true]);
-
-  function resultRows(r) {
-    const rows = [["BPD", length(r, "bpd"), false], ["OFD", length(r, "ofd"), false],
-      ["Cephalic index", r.cephalic_index.toFixed(1), false]];
-    const ga = r.gestational_age;
-    if (ga === null) {
-      rows.push(["Gestational age", "needs the pixel size", true]);
-    } else {
-      const h = ga.hadlock, ig = ga.intergrowth21;
-      const band = h.ga_weeks !== null ? `${h.ga_text} (±2 SD ${h.low_text} to ${h.high_text})` : null;
-      rows.push(valueOrReason("GA (Hadlock)", band, h.reason));
-      rows.push(valueOrReason("GA (INTERGROWTH-21st)", ig.ga_text, ig.reason));
-    }
-    const c = r.centile;
-    if (c !== null) {
-      const place = c.z === null ? null
-        : `z ${c.z >= 0 ? "+" : ""}${c.z.toFixed(2)}, centile ${c.centile.toFixed(1)} (${c.classification})`;
-      rows.push(valueOrReason(`HC at ${c.ga_text}`, place, c.reason));
-    }
-    const spacing = r.pixel_size_mm !== null
-      ? `${Number(r.pixel_size_mm.toPrecision(6))} mm/pixel (${sources[r.pixel_size_source] || r.pixel_size_source})` : null;
-    rows.push(valueOrReason("Pixel size", spacing, "not given"));
-    rows.push(["Processing time", r.processing_time, false]);
-    return rows;
-  }
-
+  // --- rendering a result: the rows come with it (the record's summary, fetalhc/record.py) ---
   function fillList(el, items, make) {
     el.replaceChildren(...items.map(make));
   }
@@ -126,7 +94,7 @@
     badge.className = "badge badge-" + r.image_quality.toLowerCase();
     $("confidence").textContent = r.confidence.toFixed(2);
     fillList($("quality-flags"), r.quality_flags, (f) => Object.assign(document.createElement("li"), { textContent: f }));
-    fillList($("rows"), resultRows(r), ([label, value, note]) => {
+    fillList($("rows"), r.summary, ({ label, value, note }) => {
       const div = document.createElement("div");
       div.append(Object.assign(document.createElement("dt"), { textContent: label }),
         Object.assign(document.createElement("dd"), { textContent: value, className: note ? "note" : "" }));
@@ -138,7 +106,9 @@
     const record = Object.assign({}, r);
     delete record.overlay_png_base64;
     blobLink("dl-json", JSON.stringify(record, null, 2), "application/json");
-    blobLink("dl-csv", toCsv(record), "text/csv");
+    const flat = Object.assign({}, record);
+    delete flat.summary; // page rows: the CSV has the values themselves, as the batch CSV
+    blobLink("dl-csv", toCsv(flat), "text/csv");
     $("request-id").textContent = r.request_id;
     result.hidden = false;
     result.focus();

@@ -33,6 +33,15 @@ def segmenter(model_dir):
     return load_segmenter(model_dir)
 
 
+@pytest.fixture(scope="session")
+def predictor(segmenter):
+    """The committed model behind the one measurement road, with the default limits."""
+    from fetalhc.predictor import HeadPredictor
+    from fetalhc.settings import Settings
+
+    return HeadPredictor(segmenter, Settings())
+
+
 def _copy_mini_hc18(hc18, dest, n: int = 12):
     """An HC18-shaped folder with the first ``n`` training images (subjects with several images included)."""
     import shutil

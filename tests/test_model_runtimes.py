@@ -11,6 +11,8 @@ import pytest
 
 from fetalhc.model.loader import ModelLoadError, choose_runtime, load_segmenter
 from fetalhc.model.onnx_file import ONNX_NAME, SOURCE_DIGEST_KEY
+from fetalhc.predictor import load_predictor
+from fetalhc.settings import ConfigError, Settings
 
 
 ONNX_RUNTIMES = ["openvino", "onnx"]
@@ -23,7 +25,6 @@ def model_copy(model_dir, tmp_path):
 
 
 def test_default_runtime_is_the_first_installed_one_that_has_its_file(model_copy, monkeypatch):
-    monkeypatch.delenv("FETALHC_RUNTIME", raising=False)
     assert choose_runtime(model_copy) == "openvino"
     monkeypatch.setitem(sys.modules, "openvino", None)  # not installed
     assert choose_runtime(model_copy) == "onnx"
@@ -31,24 +32,24 @@ def test_default_runtime_is_the_first_installed_one_that_has_its_file(model_copy
     assert choose_runtime(model_copy) == "tensorflow"
 
 
-def test_environment_and_argument_choose_the_runtime(model_copy, monkeypatch):
-    monkeypatch.setenv("FETALHC_RUNTIME", "TensorFlow")
-    assert choose_runtime(model_copy) == "tensorflow"
+def test_environment_and_argument_choose_the_runtime(model_copy):
+    assert Settings.from_env({"FETALHC_RUNTIME": "TensorFlow"}).runtime == "tensorflow"
+    assert choose_runtime(model_copy, "TensorFlow") == "tensorflow"
     assert choose_runtime(model_copy, "onnx") == "onnx"
-    monkeypatch.setenv("FETALHC_RUNTIME", "torch")
+    with pytest.raises(ConfigError, match="FETALHC_RUNTIME='torch'"):
+        Settings.from_env({"FETALHC_RUNTIME": "torch"})
     with pytest.raises(ModelLoadError, match="unknown runtime 'torch'"):
-        choose_runtime(model_copy)
+        choose_runtime(model_copy, "torch")
 
 
 @pytest.mark.parametrize("runtime", ONNX_RUNTIMES)
-def test_onnx_runtimes_load_with_the_chosen_threads(model_copy, monkeypatch, runtime):
-    monkeypatch.setenv("FETALHC_THREADS", "1")
-    segmenter = load_segmenter(model_copy, runtime=runtime)
-    assert segmenter.runtime == runtime
-    assert segmenter.predict(np.zeros((540, 800), np.uint8)).shape == (256, 256)
-    monkeypatch.setenv("FETALHC_THREADS", "two")
-    with pytest.raises(ModelLoadError, match="FETALHC_THREADS"):
-        load_segmenter(model_copy, runtime=runtime)
+def test_onnx_runtimes_load_with_the_chosen_threads(model_copy, runtime):
+    settings = Settings.from_env({"FETALHC_THREADS": "1", "FETALHC_MODEL_DIR": str(model_copy)})
+    predictor = load_predictor(settings, runtime=runtime)
+    assert predictor.segmenter.runtime == runtime
+    assert predictor.segmenter.predict(np.zeros((540, 800), np.uint8)).shape == (256, 256)
+    with pytest.raises(ConfigError, match="FETALHC_THREADS"):
+        Settings.from_env({"FETALHC_THREADS": "two"})
 
 
 @pytest.mark.parametrize("runtime", ONNX_RUNTIMES)
@@ -93,9 +94,8 @@ def test_a_runtime_that_is_not_installed_is_a_load_error(model_copy, monkeypatch
 def test_a_chosen_onnx_runtime_that_is_not_installed_is_a_load_error(model_copy, monkeypatch):
     monkeypatch.setitem(sys.modules, "openvino", None)
     monkeypatch.delitem(sys.modules, "fetalhc.model.backend_openvino", raising=False)
-    monkeypatch.setenv("FETALHC_RUNTIME", "openvino")
     with pytest.raises(ModelLoadError, match="openvino is not installed.*FETALHC_RUNTIME"):
-        load_segmenter(model_copy)
+        load_segmenter(model_copy, runtime="openvino")
 
 
 def test_openvino_gives_each_thread_its_own_request(model_dir):

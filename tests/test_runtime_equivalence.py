@@ -78,7 +78,7 @@ def test_serving_through_model_onnx_never_imports_tensorflow(model_dir):
     code = (
         "import sys\n"
         "import numpy as np\n"
-        "import fetalhc.pipeline, fetalhc.imaging, fetalhc.measurement, fetalhc.clinical, fetalhc.overlay\n"
+        "import fetalhc.predictor, fetalhc.imaging, fetalhc.measurement, fetalhc.clinical, fetalhc.overlay\n"
         "import fetalhc.model.preprocess, fetalhc.web\n"
         "from fetalhc.model.loader import load_segmenter\n"
         f"s = load_segmenter({str(model_dir)!r})\n"

@@ -20,45 +20,40 @@ from fetalhc.data.annotations import outline_ellipse
 from fetalhc.data.dataset import DEFAULT_DATASET_CSV, read_dataset_table, read_gray
 from fetalhc.evaluation.metrics import score_image, summary
 from fetalhc.evaluation.plots import bland_altman, comparison_overlay
-from fetalhc.imaging import PixelSpacing, load_image_file
-from fetalhc.measurement import Ellipse, NoHeadFoundError, measure_head
-from fetalhc.model.loader import CARD_NAME, Segmenter, load_segmenter
-from fetalhc.model.preprocess import to_model_input
+from fetalhc.imaging import load_image_file
+from fetalhc.measurement import Ellipse, NoHeadFoundError
+from fetalhc.model.loader import CARD_NAME
+from fetalhc.predictor import HeadPredictor, load_predictor
+from fetalhc.settings import Settings
 
-BATCH = 16
 
-
-def evaluate_table(table: pd.DataFrame, segmenter: Segmenter) -> tuple[pd.DataFrame, dict]:
-    """Measure every row of ``table`` (needs image_path, annotation_path, pixel_size_mm) and score it.
+def evaluate_table(table: pd.DataFrame, predictor: HeadPredictor, progress: bool = True) -> tuple[pd.DataFrame, dict]:
+    """Measure every row of ``table`` (needs image_path, annotation_path, pixel_size_mm) the way the app
+    does, and score it.
 
     An image where no head is found counts with Dice 0 and its whole reference HC as error,
     so failures are never dropped from the mean.
     """
     rows = []
-    records = list(table.itertuples())
-    for start in tqdm(range(0, len(records), BATCH), desc="evaluate", unit="batch"):
-        chunk = records[start:start + BATCH]
-        images = [load_image_file(r.image_path).pixels for r in chunk]
-        probs = segmenter.predict_batch(np.stack([to_model_input(g) for g in images]))
-        for r, gray, prob in zip(chunk, images, probs):
-            ref = outline_ellipse(read_gray(r.annotation_path))
-            spacing = PixelSpacing(r.pixel_size_mm, r.pixel_size_mm, "csv")
-            row = {"filename": r.filename, "subject": r.subject, "pixel_size_mm": r.pixel_size_mm,
-                   "hc_ref_mm": ref.perimeter * r.pixel_size_mm}
-            try:
-                b = measure_head(prob, gray.shape, spacing)
-                s = score_image(b.ellipse, ref, gray.shape, r.pixel_size_mm)
-                row.update(hc_pred_mm=b.hc_mm, difference_mm=b.hc_mm - row["hc_ref_mm"],
-                           abs_difference_mm=abs(b.hc_mm - row["hc_ref_mm"]), dice=s.dice,
-                           hausdorff_mm=s.hausdorff_mm, confidence=b.quality.confidence,
-                           verdict=b.quality.verdict, found=True,
-                           center_x_px=b.ellipse.center_x, center_y_px=b.ellipse.center_y,
-                           semi_major_px=b.ellipse.semi_major, semi_minor_px=b.ellipse.semi_minor,
-                           angle_deg=b.ellipse.angle_deg)
-            except NoHeadFoundError:
-                row.update(hc_pred_mm=np.nan, difference_mm=-row["hc_ref_mm"], abs_difference_mm=row["hc_ref_mm"],
-                           dice=0.0, hausdorff_mm=np.nan, confidence=0.0, verdict="None", found=False)
-            rows.append(row)
+    for r in tqdm(list(table.itertuples()), desc="evaluate", unit="image", disable=not progress):
+        image = load_image_file(r.image_path)
+        ref = outline_ellipse(read_gray(r.annotation_path))
+        row = {"filename": r.filename, "subject": r.subject, "pixel_size_mm": r.pixel_size_mm,
+               "hc_ref_mm": ref.perimeter * r.pixel_size_mm}
+        try:
+            b = predictor.measure(image, r.pixel_size_mm).biometry
+            s = score_image(b.ellipse, ref, image.pixels.shape, r.pixel_size_mm)
+            row.update(hc_pred_mm=b.hc_mm, difference_mm=b.hc_mm - row["hc_ref_mm"],
+                       abs_difference_mm=abs(b.hc_mm - row["hc_ref_mm"]), dice=s.dice,
+                       hausdorff_mm=s.hausdorff_mm, confidence=b.quality.confidence,
+                       verdict=b.quality.verdict, found=True,
+                       center_x_px=b.ellipse.center_x, center_y_px=b.ellipse.center_y,
+                       semi_major_px=b.ellipse.semi_major, semi_minor_px=b.ellipse.semi_minor,
+                       angle_deg=b.ellipse.angle_deg)
+        except NoHeadFoundError:
+            row.update(hc_pred_mm=np.nan, difference_mm=-row["hc_ref_mm"], abs_difference_mm=row["hc_ref_mm"],
+                       dice=0.0, hausdorff_mm=np.nan, confidence=0.0, verdict="None", found=False)
+        rows.append(row)
     per_image = pd.DataFrame(rows)
     found = per_image[per_image["found"]]
     result = summary(per_image["abs_difference_mm"].to_numpy(), per_image["difference_mm"].to_numpy(),
@@ -116,18 +111,18 @@ def main(argv: list[str] | None = None) -> int:
     table = read_dataset_table(args.dataset_csv)
     if args.split != "all":
         table = table[table["split"] == args.split]
-    segmenter = load_segmenter(args.model, flip_tta=args.tta)
-    per_image, result = evaluate_table(table, segmenter)
+    predictor = load_predictor(Settings.from_env(), model_dir=args.model, flip_tta=args.tta)
+    per_image, result = evaluate_table(table, predictor)
     args.out.mkdir(parents=True, exist_ok=True)
     per_image.to_csv(args.out / "per_image.csv", index=False)
     result.update(split=args.split, subjects=int(table["subject"].nunique()), flip_tta=args.tta,
                   command="python -m fetalhc.evaluation.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
                   date=date.today().isoformat())
     (args.out / "summary.json").write_text(json.dumps(result, indent=2))
-    write_figures(per_image, table, args.out, f"{segmenter.name}: {args.split} ({len(table)} images)")
+    write_figures(per_image, table, args.out, f"{predictor.name}: {args.split} ({len(table)} images)")
     print(format_summary(result))
     if args.update_card:
-        card_path = segmenter.path / CARD_NAME
+        card_path = predictor.segmenter.path / CARD_NAME
         card = json.loads(card_path.read_text()) if card_path.exists() else {}
         card.setdefault("metrics", {})[args.split + ("_flip_tta" if args.tta else "")] = result
         card_path.write_text(json.dumps(card, indent=2))

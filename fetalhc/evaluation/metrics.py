@@ -52,6 +52,8 @@ def score_image(pred: Ellipse, ref: Ellipse, shape: tuple[int, int], pixel_size_
 def summary(abs_diff: np.ndarray, diff: np.ndarray, dice: np.ndarray, hausdorff: np.ndarray) -> dict:
     """Mean +/- SD, median, 95th percentile and max, as the literature reports them."""
     def stats(values: np.ndarray, digits: int = 3) -> dict:
+        if len(values) == 0:  # e.g. the Hausdorff distance when no head was found at all
+            return dict.fromkeys(("mean", "sd", "median", "p95", "max"))
         return {"mean": round(float(np.mean(values)), digits), "sd": round(float(np.std(values, ddof=1)), digits)
                 if len(values) > 1 else 0.0,
                 "median": round(float(np.median(values)), digits),

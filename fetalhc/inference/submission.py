@@ -16,9 +16,10 @@ from tqdm import tqdm
 
 from fetalhc.data.cli import add_hc18_argument, resolve_hc18, run
 from fetalhc.data.hc18 import read_test_table
-from fetalhc.imaging import PixelSpacing, load_image_file
-from fetalhc.measurement import NoHeadFoundError, measure_head
-from fetalhc.model.loader import load_segmenter
+from fetalhc.imaging import load_image_file
+from fetalhc.measurement import NoHeadFoundError
+from fetalhc.predictor import load_predictor
+from fetalhc.settings import Settings
 
 COLUMNS = ["filename", "center_x_mm", "center_y_mm", "semi_axes_a_mm", "semi_axes_b_mm", "angle_rad"]
 
@@ -31,13 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     hc18 = resolve_hc18(args)
     table = read_test_table(hc18)
-    segmenter = load_segmenter(args.model)
+    predictor = load_predictor(Settings.from_env(), model_dir=args.model)
     rows, missed = [], []
     for r in tqdm(table.itertuples(), total=len(table), desc="submission", unit="image"):
-        gray = load_image_file(hc18 / "test_set" / r.filename).pixels
         s = r.pixel_size_mm
         try:
-            e = measure_head(segmenter.predict(gray), gray.shape, PixelSpacing(s, s, "csv")).ellipse
+            e = predictor.measure(load_image_file(hc18 / "test_set" / r.filename), s).biometry.ellipse
         except NoHeadFoundError:
             # The challenge needs a row per image: a missed head is submitted as an empty ellipse.
             missed.append(r.filename)

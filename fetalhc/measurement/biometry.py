@@ -7,6 +7,7 @@ import numpy as np
 
 from fetalhc.imaging.types import PixelSpacing
 from fetalhc.measurement.contour import NoHeadFoundError, head_outline
+from fetalhc.measurement.frame import MapFrame
 from fetalhc.measurement.geometry import Ellipse, fit_ellipse
 from fetalhc.measurement.quality import REJECT_CONFIDENCE, QualitySignals, assess_quality
 
@@ -25,6 +26,7 @@ class Biometry:
     ofd_mm: float | None
     bpd_mm: float | None
     quality: QualitySignals
+    outline_on_map_border: int = 0  # outline points dropped at the map's edge: the map cut the head
 
     @property
     def calibrated(self) -> bool:
@@ -32,15 +34,21 @@ class Biometry:
 
 
 def measure_head(prob: np.ndarray, image_shape: tuple[int, int], spacing: PixelSpacing | None = None,
-                 threshold: float = 0.5) -> Biometry:
-    """Fit the head ellipse to ``prob`` (any resolution) and measure it on the original image grid.
+                 threshold: float = 0.5, frame: MapFrame | None = None,
+                 reject_below: float = REJECT_CONFIDENCE) -> Biometry:
+    """Fit the head ellipse to ``prob`` and measure it on the original image grid.
+
+    ``frame`` says where the map lies in the image (default: the whole image stretched to the map,
+    the stage-1 input).
 
     With anisotropic pixels the millimetre values come from a second fit in millimetre space:
     an ellipse in pixels is not, after unequal scaling, the ellipse with scaled axes.
-    Raises ``NoHeadFoundError`` when nothing head-like is found or the confidence is below
-    ``REJECT_CONFIDENCE`` (evidence from the image alone).
+    Raises ``NoHeadFoundError`` when nothing head-like is found or the evidence from the image
+    is below ``reject_below`` (a coarse first stage passes 0 and leaves the decision to the second).
     """
-    region = head_outline(prob, image_shape, threshold)
+    if frame is None:
+        frame = MapFrame.whole_image(image_shape, prob.shape[0])
+    region = head_outline(prob, frame, threshold)
     ellipse = fit_ellipse(region.outline_xy)
     hc_mm = ofd_mm = bpd_mm = None
     ci = 100.0 * ellipse.semi_minor / ellipse.semi_major
@@ -48,11 +56,11 @@ def measure_head(prob: np.ndarray, image_shape: tuple[int, int], spacing: PixelS
         mm = fit_ellipse(region.outline_xy * np.array([spacing.x_mm, spacing.y_mm]))
         hc_mm, ofd_mm, bpd_mm = mm.perimeter, 2 * mm.semi_major, 2 * mm.semi_minor
         ci = 100.0 * mm.semi_minor / mm.semi_major
-    quality = assess_quality(prob, region, ellipse, image_shape, hc_mm, threshold)
+    quality = assess_quality(prob, region, ellipse, frame, hc_mm, threshold)
     # Judged on the image alone: a wrong pixel size must not turn a visible head into "no head".
-    if quality.evidence < REJECT_CONFIDENCE:
+    if quality.evidence < reject_below:
         raise NoHeadFoundError(
             f"no fetal head found: the best candidate region does not look like a skull "
             f"(evidence {quality.evidence:.2f}: {'; '.join(quality.flags) or 'weak evidence'})")
     return Biometry(ellipse, ellipse.perimeter, 2 * ellipse.semi_major, 2 * ellipse.semi_minor, ci,
-                    spacing, hc_mm, ofd_mm, bpd_mm, quality)
+                    spacing, hc_mm, ofd_mm, bpd_mm, quality, region.n_border_points)

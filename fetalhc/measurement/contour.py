@@ -7,6 +7,8 @@ import cv2
 import numpy as np
 from skimage.measure import find_contours
 
+from fetalhc.measurement.frame import MapFrame
+
 
 class NoHeadFoundError(ValueError):
     """The probability map holds no region that could be a fetal head."""
@@ -42,13 +44,11 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     return padded[1:-1, 1:-1] != 2
 
 
-def head_outline(prob: np.ndarray, image_shape: tuple[int, int], threshold: float = 0.5) -> HeadRegion:
-    """Sub-pixel outline of the largest region, mapped to an image of ``image_shape`` (rows, cols).
+def head_outline(prob: np.ndarray, frame: MapFrame, threshold: float = 0.5) -> HeadRegion:
+    """Sub-pixel outline of the largest region, mapped to original pixels through ``frame``.
 
     The iso-contour of the probability itself (restricted to the kept region) places the
-    outline between pixels, which matters at 256x256 where one pixel is about 0.5 mm. The map
-    is stretched differently in x and y from the original image, so points are mapped per axis
-    with the pixel-centre convention of ``cv2.resize``.
+    outline between pixels, which matters at 256x256 where one pixel is about 0.5 mm.
     """
     prob = np.asarray(prob, dtype=np.float32)
     if prob.ndim != 2:
@@ -68,7 +68,4 @@ def head_outline(prob: np.ndarray, image_shape: tuple[int, int], threshold: floa
     inner = contour[~on_border]
     if len(inner) < 5:
         raise NoHeadFoundError("the head outline lies almost entirely on the image border")
-    h_img, w_img = image_shape
-    x = (inner[:, 1] + 0.5) * (w_img / w_map) - 0.5
-    y = (inner[:, 0] + 0.5) * (h_img / h_map) - 0.5
-    return HeadRegion(region, np.stack([x, y], axis=1), int(on_border.sum()))
+    return HeadRegion(region, frame.to_image(inner[:, ::-1]), int(on_border.sum()))

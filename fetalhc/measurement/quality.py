@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fetalhc.measurement.contour import HeadRegion
+from fetalhc.measurement.frame import MapFrame
 from fetalhc.measurement.geometry import Ellipse
 
 # Plausible fetal HC: from about 11 weeks (~60 mm) to well past term (~380 mm); HC18 spans 44-346 mm.
@@ -52,18 +53,13 @@ class QualitySignals:
         }
 
 
-def _map_grid_in_image(shape_map: tuple[int, int], image_shape: tuple[int, int]):
-    h_map, w_map = shape_map
-    h_img, w_img = image_shape
-    ys, xs = np.mgrid[0:h_map, 0:w_map].astype(np.float32)
-    return (xs + 0.5) * (w_img / w_map) - 0.5, (ys + 0.5) * (h_img / h_map) - 0.5
-
-
-def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, image_shape: tuple[int, int],
+def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, frame: MapFrame,
                    hc_mm: float | None, threshold: float = 0.5) -> QualitySignals:
-    """Signals, confidence and verdict for one measurement."""
-    xs, ys = _map_grid_in_image(prob.shape, image_shape)
-    inside_ellipse = ellipse.contains(xs, ys)
+    """Signals, confidence and verdict for one measurement on the map ``prob`` seen through ``frame``."""
+    h_map, w_map = prob.shape
+    ys, xs = np.mgrid[0:h_map, 0:w_map]
+    grid = frame.to_image(np.stack([xs.ravel(), ys.ravel()], axis=1))
+    inside_ellipse = ellipse.contains(grid[:, 0], grid[:, 1]).reshape(prob.shape)
     union = np.logical_or(inside_ellipse, region.mask).sum()
     iou = float(np.logical_and(inside_ellipse, region.mask).sum() / union) if union else 0.0
     mean_prob = float(prob[region.mask].mean())
@@ -71,16 +67,14 @@ def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, image
     # Sharpness along the outline: probability a little inside vs a little outside the ellipse.
     pts = ellipse.sample(180)
     center = np.array([ellipse.center_x, ellipse.center_y])
-    h_img, w_img = image_shape
-    h_map, w_map = prob.shape
-    step = 2.0 * max(w_img / w_map, h_img / h_map)  # two map pixels, in image pixels
+    h_img, w_img = frame.image_shape
+    step = 2.0 / frame.scale  # about two map pixels, in image pixels
     radial = pts - center
     radial /= np.maximum(np.linalg.norm(radial, axis=1, keepdims=True), 1e-6)
 
     def sample(points: np.ndarray) -> np.ndarray:
-        col = np.clip(np.round((points[:, 0] + 0.5) * w_map / w_img - 0.5), 0, w_map - 1).astype(int)
-        row = np.clip(np.round((points[:, 1] + 0.5) * h_map / h_img - 0.5), 0, h_map - 1).astype(int)
-        return prob[row, col]
+        col, row = np.round(frame.to_map(points)).astype(int).T
+        return prob[np.clip(row, 0, h_map - 1), np.clip(col, 0, w_map - 1)]
 
     in_image = ((pts[:, 0] >= -0.5) & (pts[:, 0] <= w_img - 0.5)
                 & (pts[:, 1] >= -0.5) & (pts[:, 1] <= h_img - 0.5))

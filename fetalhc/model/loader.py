@@ -3,15 +3,14 @@
 Three runtimes serve the same network. OpenVINO and ONNX Runtime both run ``model.onnx``
 (exported beside the SavedModel by ``python -m fetalhc.model.onnx_export``; they start in a
 fraction of a second, without TensorFlow in the process); TensorFlow runs the SavedModel
-itself. ``FETALHC_RUNTIME`` picks one; by default the first of OpenVINO (the fastest, see the
-README's Performance section), ONNX Runtime, TensorFlow that is installed and has its file.
-``FETALHC_THREADS`` (default 2) sets the threads one prediction uses.
+itself. The caller picks one (``Settings.runtime``, from ``FETALHC_RUNTIME``); by default the
+first of OpenVINO (the fastest, see docs/performance.md), ONNX Runtime, TensorFlow that is
+installed and has its file.
 """
 from __future__ import annotations
 
 import importlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,20 +21,17 @@ from fetalhc.model.constants import INPUT_SIZE
 from fetalhc.model.errors import ModelLoadError
 from fetalhc.model.onnx_file import ONNX_NAME
 from fetalhc.model.preprocess import to_model_input
-from fetalhc.paths import DEFAULT_MODEL_DIR
+from fetalhc.settings import DEFAULT_MODEL_DIR, RUNTIMES
 
 __all__ = ["CARD_NAME", "RUNTIMES", "ModelLoadError", "Segmenter", "choose_runtime", "load_segmenter", "read_card"]
 
 CARD_NAME = "model_card.json"
-RUNTIMES = ("openvino", "onnx", "tensorflow")  # in order of preference
 # The package each runtime needs, and the loader of its forward function.
 _BACKENDS = {
     "openvino": ("openvino", "fetalhc.model.backend_openvino", "load_openvino_forward"),
     "onnx": ("onnxruntime", "fetalhc.model.backend_onnx", "load_onnx_forward"),
     "tensorflow": ("tensorflow", "fetalhc.model.backend_tensorflow", "load_tensorflow_forward"),
 }
-RUNTIME_ENV = "FETALHC_RUNTIME"
-THREADS_ENV = "FETALHC_THREADS"
 DEFAULT_THREADS = 2  # App Runner's 2 vCPUs
 
 
@@ -88,12 +84,11 @@ def read_card(path: Path) -> dict:
 
 
 def choose_runtime(path: Path, runtime: str | None = None) -> str:
-    """``runtime``, else ``FETALHC_RUNTIME``, else the first of :data:`RUNTIMES` that can run ``path``."""
-    runtime = (runtime or os.environ.get(RUNTIME_ENV, "")).strip().lower()
+    """``runtime``, else the first of :data:`RUNTIMES` that can run ``path``."""
+    runtime = (runtime or "").strip().lower()
     if runtime:
         if runtime not in RUNTIMES:
-            raise ModelLoadError(f"unknown runtime {runtime!r} (from the argument or {RUNTIME_ENV}); "
-                                 f"use one of {', '.join(RUNTIMES)}")
+            raise ModelLoadError(f"unknown runtime {runtime!r} (FETALHC_RUNTIME); use one of {', '.join(RUNTIMES)}")
         return runtime
     if (path / ONNX_NAME).is_file():
         for candidate in ("openvino", "onnx"):  # the runtimes of model.onnx
@@ -110,25 +105,16 @@ def _installed(package: str) -> bool:
     return True
 
 
-def threads_from_env() -> int:
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if not raw:
-        return DEFAULT_THREADS
-    if not raw.isdigit() or int(raw) < 1:
-        raise ModelLoadError(f"{THREADS_ENV}={raw!r} must be a whole number of threads, at least 1")
-    return int(raw)
-
-
 def load_segmenter(path: str | Path | None = None, flip_tta: bool = False, runtime: str | None = None,
                    threads: int | None = None) -> Segmenter:
     """Load the model at ``path`` (default ``Trained_models/dag_vnet``) in ``runtime`` and check its signature.
 
     ``runtime`` is one of :data:`RUNTIMES` (default: :func:`choose_runtime`); ``threads`` the threads
-    of one prediction (default ``FETALHC_THREADS``, else 2).
+    of one prediction (default 2).
     """
     path = Path(path) if path else DEFAULT_MODEL_DIR
     runtime = choose_runtime(path, runtime)
-    threads = threads or threads_from_env()
+    threads = threads or DEFAULT_THREADS
     card = read_card(path)
     _, module, function = _BACKENDS[runtime]
     # Imported here so that a process serving model.onnx never imports TensorFlow.
@@ -139,7 +125,7 @@ def load_segmenter(path: str | Path | None = None, flip_tta: bool = False, runti
                   "`python -m fetalhc.model.onnx_export` where requirements.txt is installed"
                   if runtime == "tensorflow" else
                   "install requirements.txt (or requirements-serve.txt), or choose another runtime with "
-                  f"{RUNTIME_ENV}")
+                  "FETALHC_RUNTIME")
         raise ModelLoadError(f"cannot load {path} with the {runtime} runtime: {exc.name} is not installed; "
                              f"{advice}") from exc
     segmenter = Segmenter(path, card, load_forward(path, threads), runtime, flip_tta)

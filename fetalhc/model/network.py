@@ -9,10 +9,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from fetalhc.model.constants import INPUT_SIZE
+from fetalhc.model.constants import DEFAULT_WIDTHS, INPUT_SIZE
 
 HEAD_NAMES = ("main_output", "aux_output_1", "aux_output_2")
-DEFAULT_WIDTHS = (16, 32, 64, 128, 256)
 # V-Net's growing number of convolutions per stage, bottleneck last.
 DEFAULT_DEPTHS = (1, 2, 3, 3, 3)
 

@@ -1,4 +1,10 @@
-"""Training data: the data set CSV resized once to model space, then augmented on the fly."""
+"""Training data: the data set CSV resized once to model space, then augmented on the fly.
+
+Stage 1 learns the whole image stretched to 256x256 (``load_split``). Stage 2 learns a window
+around the head (``load_crop_split``): the originals are kept, and each sample is cut around the
+reference ellipse with a random margin, shift and rotation wide enough to cover the errors of
+stage 1, then augmented like stage 1.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,10 +16,21 @@ import pandas as pd
 import tensorflow as tf
 from tqdm import tqdm
 
+from fetalhc.data.annotations import outline_ellipse
 from fetalhc.data.augment import build_transform
 from fetalhc.data.dataset import read_dataset_table, read_gray
-from fetalhc.model.network import INPUT_SIZE
+from fetalhc.measurement.frame import MapFrame
+from fetalhc.measurement.geometry import Ellipse
+from fetalhc.model.constants import INPUT_SIZE
 from fetalhc.model.preprocess import mask_to_model_space, to_model_input
+
+# Stage-2 windows in training: margins around the serving margin, and now and then a wide one so
+# that a head in a window much larger than it (a stage-1 ellipse that is too big) is still seen.
+CROP_MARGINS = (1.12, 1.5)
+WIDE_MARGINS = (1.5, 2.2)
+WIDE_SHARE = 0.15
+CROP_SHIFT = 0.07      # fraction of the window, each axis
+CROP_ROTATION = 15.0   # degrees, on top of the transform's +/-20 and a random half turn
 
 
 @dataclass
@@ -41,8 +58,44 @@ def load_split(table: pd.DataFrame, size: int = INPUT_SIZE, desc: str = "load") 
     return Split(np.stack(images), np.stack(masks), meta)
 
 
-def load_dataset(csv: Path, limit: int | None = None) -> tuple[Split, Split]:
-    """Train and validation splits from the data set CSV; ``limit`` keeps the first rows of each."""
+@dataclass
+class CropSplit:
+    """Original images, masks and reference ellipses: the source of stage-2 windows."""
+
+    images: list[np.ndarray]   # uint8 (H, W)
+    masks: list[np.ndarray]    # uint8 (H, W), 0/255
+    ellipses: list[Ellipse]    # reference ellipse fitted to each annotation
+    table: pd.DataFrame
+
+    def sample(self, index: int, rng: np.random.Generator, size: int = INPUT_SIZE) -> tuple[np.ndarray, np.ndarray]:
+        """One randomly placed window: float32 image and soft mask in [0, 1]."""
+        wide = rng.random() < WIDE_SHARE
+        margin = rng.uniform(*(WIDE_MARGINS if wide else CROP_MARGINS))
+        shift = tuple(rng.uniform(-CROP_SHIFT, CROP_SHIFT, 2))
+        rotation = rng.uniform(-CROP_ROTATION, CROP_ROTATION) + 180.0 * rng.integers(2)
+        return self.window(index, MapFrame.around(self.ellipses[index], self.images[index].shape, size,
+                                                  margin, shift, rotation))
+
+    def window(self, index: int, frame: MapFrame) -> tuple[np.ndarray, np.ndarray]:
+        image = frame.extract(self.images[index]).astype(np.float32) / 255.0
+        mask = frame.extract(self.masks[index].astype(np.float32) / 255.0)
+        return image, mask
+
+
+def load_crop_split(table: pd.DataFrame, desc: str = "load") -> CropSplit:
+    images, masks, ellipses = [], [], []
+    for row in tqdm(table.itertuples(), total=len(table), desc=desc, unit="image", leave=False):
+        images.append(read_gray(row.image_path))
+        masks.append(read_gray(row.mask_path))
+        ellipses.append(outline_ellipse(read_gray(row.annotation_path)))
+    meta = table.reset_index(drop=True).copy()
+    meta["height"] = [img.shape[0] for img in images]
+    meta["width"] = [img.shape[1] for img in images]
+    return CropSplit(images, masks, ellipses, meta)
+
+
+def split_tables(csv: Path, limit: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and validation rows of the data set CSV; ``limit`` keeps the first rows of each."""
     table = read_dataset_table(csv)
     train, val = table[table["split"] == "train"], table[table["split"] == "validation"]
     overlap = set(train["subject"]) & set(val["subject"])
@@ -50,16 +103,34 @@ def load_dataset(csv: Path, limit: int | None = None) -> tuple[Split, Split]:
         raise ValueError(f"subjects on both sides of the split: {sorted(overlap)[:5]}")
     if limit:
         train, val = train.head(limit), val.head(max(2, limit // 4))
+    return train, val
+
+
+def load_dataset(csv: Path, limit: int | None = None) -> tuple[Split, Split]:
+    """Stage-1 train and validation splits from the data set CSV."""
+    train, val = split_tables(csv, limit)
     return load_split(train, desc="train images"), load_split(val, desc="validation images")
 
 
-def training_dataset(split: Split, batch_size: int, seed: int) -> tf.data.Dataset:
+def load_crop_dataset(csv: Path, limit: int | None = None) -> tuple[CropSplit, CropSplit]:
+    """Stage-2 train and validation splits from the data set CSV."""
+    train, val = split_tables(csv, limit)
+    return load_crop_split(train, desc="train images"), load_crop_split(val, desc="validation images")
+
+
+def training_dataset(split: Split | CropSplit, batch_size: int, seed: int) -> tf.data.Dataset:
     """Endless shuffled, augmented batches: (image, {head: mask}) for the three heads."""
     transform = build_transform(cv2.INTER_LINEAR, seed=seed)
-    images, masks = split.images, split.masks
+    rng = np.random.default_rng(seed)
+
+    def pair(index: int) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(split, CropSplit):
+            return split.sample(int(index), rng)
+        return split.images[index], split.masks[index]
 
     def augment(index: np.ndarray):
-        out = transform(image=images[index], mask=masks[index])
+        image, mask = pair(index)
+        out = transform(image=image, mask=mask)
         return (np.clip(out["image"], 0, 1).astype(np.float32)[..., None],
                 np.clip(out["mask"], 0, 1).astype(np.float32)[..., None])
 
@@ -69,6 +140,6 @@ def training_dataset(split: Split, batch_size: int, seed: int) -> tf.data.Datase
         mask.set_shape((INPUT_SIZE, INPUT_SIZE, 1))
         return image, {"main_output": mask, "aux_output_1": mask, "aux_output_2": mask}
 
-    return (tf.data.Dataset.range(len(images)).repeat().shuffle(len(images), seed=seed)
+    return (tf.data.Dataset.range(len(split.images)).repeat().shuffle(len(split.images), seed=seed)
             .map(tf_augment, num_parallel_calls=2, deterministic=False)
             .batch(batch_size, drop_remainder=True).prefetch(2))

@@ -1,8 +1,11 @@
-"""Train the DAG V-Net: ``python -m fetalhc.training.train --out runs/NAME``.
+"""Train the DAG V-Net: ``python -m fetalhc.training.train --out runs/NAME [--stage 2]``.
 
+Stage 1 segments the whole image; stage 2 a window around the head (see ``data.py``).
 Checkpoints ``last.keras`` every epoch and ``best.keras`` on the best validation HC error,
-logs ``history.csv`` and ``learning_curves.png``, resumes with ``--resume``, and exports the
-best model as a SavedModel with ``--export``.
+logs ``history.csv`` and ``learning_curves.png``, resumes with ``--resume``, and exports
+the model that ``--keep`` names as a SavedModel with ``--export``. ``--keep last`` (the
+end of the cosine schedule) is a rule fixed before training, so the validation images
+choose nothing and may be reported on.
 """
 from __future__ import annotations
 
@@ -16,12 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
+from fetalhc.model.constants import DEFAULT_WIDTHS
+from fetalhc.settings import DEFAULT_MODEL_DIR
+
 EPOCHS = 90
 BATCH_SIZE = 8
 LEARNING_RATE = 1e-3
 PATIENCE = 25
 SEED = 1234
-WIDTHS = (12, 24, 48, 96, 192)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,18 +35,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
     p.add_argument("--out", type=Path, required=True, help="run folder for checkpoints and logs")
+    p.add_argument("--stage", type=int, choices=(1, 2), default=1,
+                   help="1: the whole image; 2: a window around the head")
+    p.add_argument("--keep", choices=("best", "last"), default="best",
+                   help="which checkpoint --export writes: best validation HC error, or the last epoch")
+    p.add_argument("--stage1", type=Path, default=DEFAULT_MODEL_DIR,
+                   help="with --stage 2: the stage-1 model that places the windows in validation")
     p.add_argument("--epochs", type=int, default=None, help=f"default {EPOCHS} (2 with --quick)")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     p.add_argument("--lr", type=float, default=LEARNING_RATE)
-    p.add_argument("--widths", type=str, default=",".join(map(str, WIDTHS)))
+    p.add_argument("--widths", type=str, default=",".join(map(str, DEFAULT_WIDTHS)))
     p.add_argument("--patience", type=int, default=PATIENCE, help="early stopping, in epochs")
     p.add_argument("--time-budget-min", type=float, default=None,
                    help="stop before starting an epoch that would end past this many minutes")
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.keras")
     p.add_argument("--init-from", type=Path, default=None,
-                   help="start from this .keras model's weights with a fresh optimizer and schedule "
-                        "(a warm restart, e.g. a short low-learning-rate run after early stopping)")
+                   help="start from the weights of this .keras model or SavedModel folder (matched by "
+                        "layer name) with a fresh optimizer and schedule: a warm restart, or stage 2 "
+                        "starting from stage 1")
     p.add_argument("--export", type=Path, default=None, help="write the best model as a SavedModel here")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 8 images, 2 epochs of 2 steps (for tests)")
@@ -57,22 +69,32 @@ def main(argv=None) -> int:
         args.epochs, steps_override, limit = args.epochs or EPOCHS, None, None
 
     import keras
-    import tensorflow as tf
 
     from fetalhc.model.export import export_savedmodel
     from fetalhc.model.losses import HEAD_LOSS_WEIGHTS, dice_bce_loss, dice_coefficient
     from fetalhc.model.network import HEAD_NAMES, build_dag_vnet
-    from fetalhc.training.data import load_dataset, training_dataset
+    from fetalhc.model.loader import load_segmenter
+    from fetalhc.predictor import HeadPredictor
+    from fetalhc.settings import Settings
+    from fetalhc.training.data import Split, load_crop_dataset, load_dataset, training_dataset
     from fetalhc.training.plots import plot_learning_curves, save_pair_overlays
-    from fetalhc.training.validation import summarise
+    from fetalhc.training.validation import training_segmenter, validation_row
+    from fetalhc.training.warm_start import load_weights
 
     keras.utils.set_random_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    train, val = load_dataset(args.dataset_csv, limit)
-    print(f"train: {len(train.images)} images of {train.table['subject'].nunique()} subjects; "
+    if args.stage == 1:
+        train, val = load_dataset(args.dataset_csv, limit)
+        look = train
+    else:
+        train, val = load_crop_dataset(args.dataset_csv, limit)
+        rng = np.random.default_rng(args.seed)
+        samples = [train.sample(i, rng) for i in range(min(8, len(train.images)))]
+        look = Split(np.stack([s[0] for s in samples]), np.stack([s[1] for s in samples]), train.table)
+    print(f"stage {args.stage}; train: {len(train.images)} images of {train.table['subject'].nunique()} subjects; "
           f"validation: {len(val.images)} images of {val.table['subject'].nunique()} subjects")
     # Look before training: a mis-paired image/mask is visible at once in these overlays.
-    save_pair_overlays(train, args.out / "pairs_check.png")
+    save_pair_overlays(look, args.out / "pairs_check.png")
 
     steps = steps_override or len(train.images) // args.batch_size
     last, best = args.out / "last.keras", args.out / "best.keras"
@@ -84,11 +106,10 @@ def main(argv=None) -> int:
             history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
         print(f"resumed from {last} after epoch {len(history)}")
     else:
+        model = build_dag_vnet(tuple(int(w) for w in args.widths.split(",")))
         if args.init_from:
-            model = keras.models.load_model(args.init_from, compile=False)
-            print(f"starting from the weights of {args.init_from}")
-        else:
-            model = build_dag_vnet(tuple(int(w) for w in args.widths.split(",")))
+            copied = load_weights(model, args.init_from)
+            print(f"starting from the weights of {args.init_from} ({copied} of {len(model.weights)} tensors)")
         schedule = keras.optimizers.schedules.CosineDecay(
             args.lr, decay_steps=args.epochs * steps, alpha=0.02,
             warmup_target=None)
@@ -98,8 +119,10 @@ def main(argv=None) -> int:
     print(f"DAG V-Net: {model.count_params():,} parameters, {steps} steps per epoch")
 
     data = training_dataset(train, args.batch_size, args.seed)
-    val_x = val.images[..., None]
-    predict = tf.function(lambda x: model(x, training=False)[0])
+    # Validation measures as the app does: the network in training behind the one predictor.
+    in_training = training_segmenter(model, f"stage {args.stage} in training")
+    predictor = HeadPredictor(in_training, Settings()) if args.stage == 1 else \
+        HeadPredictor(load_segmenter(args.stage1), Settings(), refiner=in_training)
     best_mae = min((h["val_hc_mae_mm"] for h in history), default=np.inf)
     since_best = len(history) - 1 - int(np.argmin([h["val_hc_mae_mm"] for h in history])) if history else 0
     started = time.time()
@@ -112,10 +135,9 @@ def main(argv=None) -> int:
         t0 = time.time()
         fit = model.fit(data, steps_per_epoch=steps, epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
                         verbose=1 if sys.stdout.isatty() else 2)
-        probs = np.concatenate([predict(val_x[i:i + 16]).numpy()[..., 0] for i in range(0, len(val_x), 16)])
         row = {"epoch": epoch + 1, "loss": fit.history["loss"][-1],
                "main_dice": fit.history["main_output_dice_coefficient"][-1],
-               "lr": float(model.optimizer.learning_rate.numpy()), **summarise(probs, val.masks, val.table)}
+               "lr": float(model.optimizer.learning_rate.numpy()), **validation_row(predictor, val.table)}
         epoch_times.append(time.time() - t0)
         row["seconds"] = epoch_times[-1]
         history.append(row)
@@ -139,11 +161,13 @@ def main(argv=None) -> int:
     summary = {"epochs_run": len(history), "best_epoch": 1 + int(np.argmin([h["val_hc_mae_mm"] for h in history])),
                "best_val_hc_mae_mm": best_mae, "train_minutes": (time.time() - started) / 60,
                "init_from": str(args.init_from) if args.init_from else None,
+               "stage": args.stage, "kept": args.keep,
                "command": "python -m fetalhc.training.train " + " ".join(argv if argv is not None else sys.argv[1:])}
     (args.out / "train_summary.json").write_text(json.dumps(summary, indent=2))
     if args.export:
-        export_savedmodel(keras.models.load_model(best, compile=False), args.export)
-        print(f"exported {best} -> {args.export}")
+        kept = best if args.keep == "best" else last
+        export_savedmodel(keras.models.load_model(kept, compile=False), args.export)
+        print(f"exported {kept} -> {args.export}")
     return 0
 
 

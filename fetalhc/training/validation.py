@@ -1,41 +1,25 @@
-"""Validation the way the product measures: HC in mm from the fitted ellipse, plus Dice."""
+"""Validation while training, through the one measurement road: the figures ``evaluate`` reports."""
 from __future__ import annotations
 
-import numpy as np
+import keras
+import pandas as pd
+import tensorflow as tf
 
-from fetalhc.imaging.types import PixelSpacing
-from fetalhc.measurement import NoHeadFoundError, measure_head
-
-
-def dice(pred: np.ndarray, target: np.ndarray) -> float:
-    """Dice of two masks, each thresholded at 0.5; 1.0 when both are empty."""
-    p, t = pred >= 0.5, target >= 0.5
-    denom = p.sum() + t.sum()
-    return 1.0 if denom == 0 else float(2.0 * np.logical_and(p, t).sum() / denom)
+from fetalhc.evaluation.evaluate import evaluate_table
+from fetalhc.model.loader import Segmenter
+from fetalhc.predictor import HeadPredictor
 
 
-def hc_errors(probs: np.ndarray, table) -> np.ndarray:
-    """Absolute HC error (mm) per row; NaN where no head was found."""
-    errors = np.full(len(table), np.nan)
-    for i, row in enumerate(table.itertuples()):
-        spacing = PixelSpacing(row.pixel_size_mm, row.pixel_size_mm, "csv")
-        try:
-            errors[i] = abs(measure_head(probs[i], (row.height, row.width), spacing).hc_mm - row.hc_mm)
-        except NoHeadFoundError:
-            pass
-    return errors
+def training_segmenter(model: keras.Model, name: str) -> Segmenter:
+    """The network being trained, as the predictor calls a loaded one (main head only)."""
+    predict = tf.function(lambda x: model(x, training=False)[0])
+    return Segmenter(path=None, card={"name": name, "version": "training"},
+                     _forward=lambda x: predict(tf.constant(x)).numpy(), runtime="keras")
 
 
-def summarise(probs: np.ndarray, masks: np.ndarray, table) -> dict[str, float]:
-    """Mean/median/p95 absolute HC difference (misses count as the reference HC) and mean Dice."""
-    errors = hc_errors(probs, table)
-    missed = np.isnan(errors)
-    errors = np.where(missed, table["hc_mm"].to_numpy(), errors)
-    return {
-        "val_hc_mae_mm": float(np.mean(errors)),
-        "val_hc_median_mm": float(np.median(errors)),
-        "val_hc_p95_mm": float(np.percentile(errors, 95)),
-        "val_hc_max_mm": float(np.max(errors)),
-        "val_missed": int(missed.sum()),
-        "val_dice": float(np.mean([dice(p, m) for p, m in zip(probs, masks)])),
-    }
+def validation_row(predictor: HeadPredictor, table: pd.DataFrame) -> dict[str, float]:
+    """Mean/median/p95/max absolute HC difference (a missed head counts as its whole HC), misses, Dice."""
+    _, result = evaluate_table(table, predictor, progress=False)
+    a = result["abs_difference_mm"]
+    return {"val_hc_mae_mm": a["mean"], "val_hc_median_mm": a["median"], "val_hc_p95_mm": a["p95"],
+            "val_hc_max_mm": a["max"], "val_missed": result["n_no_head_found"], "val_dice": result["dice"]["mean"]}

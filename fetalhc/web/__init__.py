@@ -1,20 +1,19 @@
 """The fetalhc web app: an upload page and a JSON API on the same ``POST /``.
 
-``create_app`` builds one app: settings from the environment and the given mapping
-(fetalhc/web/config.py), the model loaded once, then one blueprint per concern: ``page``
+``create_app`` builds one app from one :class:`~fetalhc.settings.Settings` object (default:
+the environment), loads the model once, then registers one blueprint per concern: ``page``
 (the HTML form), ``api`` (measurement, health, OpenAPI, model card) and ``errors``.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from flask import Flask
 
-from fetalhc.paths import PROJECT_ROOT
+from fetalhc.predictor import HeadPredictor
+from fetalhc.settings import PROJECT_ROOT, Settings
 from fetalhc.web import api, errors, page
-from fetalhc.web.config import build_config
+from fetalhc.web.config import SETTINGS_KEY, flask_config
 from fetalhc.web.model_state import EXTENSION_KEY, load_model_state
 from fetalhc.web.requestlog import init_request_log
 from fetalhc.web.security import init_security
@@ -24,16 +23,17 @@ TEMPLATE_DIR: Path = PROJECT_ROOT / "templates"
 STATIC_DIR: Path = PROJECT_ROOT / "static"
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """A configured app. ``config`` overrides the ``FETALHC_*`` environment; it may hold
-    ``SEGMENTER``, an already loaded model, instead of loading ``MODEL_DIR``."""
+def create_app(settings: Settings | None = None, predictor: HeadPredictor | None = None) -> Flask:
+    """A configured app. ``predictor``, an already loaded model, saves loading ``settings.model_dir``."""
+    settings = settings or Settings.from_env()
     app = Flask(__name__, template_folder=str(TEMPLATE_DIR), static_folder=str(STATIC_DIR))
-    app.config.from_mapping(build_config(config))
+    app.config.from_mapping(flask_config(settings))
+    app.extensions[SETTINGS_KEY] = settings
     app.request_class = InMemoryRequest
     app.json.sort_keys = False  # keep the documented field order  # type: ignore[attr-defined]
     init_request_log(app)
-    init_security(app)
-    app.extensions[EXTENSION_KEY] = load_model_state(app.config)
+    init_security(app, settings)
+    app.extensions[EXTENSION_KEY] = load_model_state(settings, predictor)
     app.register_blueprint(page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(errors.bp)

@@ -1,11 +1,12 @@
 """``POST /`` (JSON or HTML by negotiation), ``/health``, ``/openapi.json`` and ``/model``."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 
 import fetalhc
+from fetalhc.web.answer import answer_upload
 from fetalhc.web.api_error import ApiError
-from fetalhc.web.measure import measure as run_measurement
+from fetalhc.web.config import app_settings
 from fetalhc.web.model_state import model_state
 from fetalhc.web.negotiation import wants_json
 from fetalhc.web.openapi import openapi_document
@@ -32,31 +33,30 @@ def format_uptime(seconds: float) -> str:
 
 @bp.post("/")
 def measure():
-    segmenter = model_state().segmenter
-    if segmenter is None:
+    predictor = model_state().predictor
+    if predictor is None:
         raise ApiError(503, "model_unavailable", MODEL_UNAVAILABLE)
     as_json = wants_json()
     req = parse_measure_request(request.form, request.files)
     # The page without JavaScript always shows the drawn result; API clients ask for it.
-    body = run_measurement(req, segmenter, current_app.config["MAX_PIXELS"],
-                           with_overlay=req.overlay or not as_json)
-    body["request_id"] = g.request_id
+    answer = answer_upload(req, predictor, app_settings().max_pixels, with_overlay=req.overlay or not as_json)
     if as_json:
-        return jsonify(body)
-    return render_index(result=body)
+        return jsonify(answer.to_json())
+    return render_index(result=answer.to_json())
 
 
 @bp.get("/health")
 def health():
     state = model_state()
-    body = {"status": "healthy" if state.segmenter else "unhealthy",
-            "model_loaded": state.segmenter is not None,
+    predictor = state.predictor
+    body = {"status": "healthy" if predictor else "unhealthy",
+            "model_loaded": predictor is not None,
             "version": fetalhc.__version__,
             "uptime": format_uptime(state.uptime_s),
             "uptime_s": round(state.uptime_s, 1),
-            "model": None if state.segmenter is None else
-            {"name": state.segmenter.name, "version": state.segmenter.version, "runtime": state.segmenter.runtime}}
-    if state.segmenter is None:
+            "model": None if predictor is None else
+            {"name": predictor.name, "version": predictor.version, "runtime": predictor.segmenter.runtime}}
+    if predictor is None:
         body["reason"] = state.error
         return jsonify(body), 503
     return jsonify(body)
@@ -69,10 +69,11 @@ def openapi():
 
 @bp.get("/model")
 def model_info():
-    segmenter = model_state().segmenter
-    if segmenter is None:
+    predictor = model_state().predictor
+    if predictor is None:
         raise ApiError(503, "model_unavailable", MODEL_UNAVAILABLE)
+    card = predictor.segmenter.card
     if wants_json():
-        return jsonify(status="success", model={"name": segmenter.name, "version": segmenter.version},
-                       card=segmenter.card, notice=NOT_FOR_DIAGNOSIS)
-    return render_template("model.html", card=segmenter.card, notice=NOT_FOR_DIAGNOSIS)
+        return jsonify(status="success", model={"name": predictor.name, "version": predictor.version},
+                       card=card, notice=NOT_FOR_DIAGNOSIS)
+    return render_template("model.html", card=card, notice=NOT_FOR_DIAGNOSIS)

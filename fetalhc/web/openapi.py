@@ -4,8 +4,22 @@ from __future__ import annotations
 from typing import Any
 
 import fetalhc
-from fetalhc.model.loader import RUNTIMES
-from fetalhc.web.uploads import GA_WEEKS_RANGE, PIXEL_SIZE_MM_RANGE
+from fetalhc.record import MeasurementAnswer
+from fetalhc.settings import RUNTIMES, Settings
+
+_LIMITS = Settings()
+
+
+def _record_schemas() -> dict[str, dict]:
+    """The answer's schema and its parts, generated from the result record, as named components."""
+    schema = MeasurementAnswer.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    parts = schema.pop("$defs", {})
+    # Sent only when asked for (overlay=1), and then a string.
+    schema["required"].remove("overlay_png_base64")
+    schema["properties"]["overlay_png_base64"].pop("anyOf")
+    schema["properties"]["overlay_png_base64"].update(type="string")
+    return {"Measurement": schema, **parts}
+
 
 ERROR_CODES = ["missing_image", "invalid_field", "invalid_frame", "unauthorized", "csrf_failed",
                "file_too_large", "unsupported_image", "no_head_found", "rate_limited",
@@ -21,64 +35,6 @@ def _obj(properties: dict, nullable: bool = False, optional: tuple[str, ...] = (
     return {"type": ["object", "null"] if nullable else "object", "properties": properties,
             "required": [k for k in properties if k not in optional], "additionalProperties": False}
 
-
-_NUM_OR_NULL = _t("number", True)
-_STR_OR_NULL = _t("string", True)
-
-_HADLOCK = _obj({
-    "method": _t("string", const="hadlock_1984"), "source": _t("string"), "hc_mm": _NUM_OR_NULL,
-    "ga_weeks": _NUM_OR_NULL, "ga_text": _STR_OR_NULL, "sd2_weeks": _NUM_OR_NULL,
-    "low_weeks": _NUM_OR_NULL, "high_weeks": _NUM_OR_NULL, "low_text": _STR_OR_NULL,
-    "high_text": _STR_OR_NULL,
-    "reason": _t("string", True, description="Why there is no estimate (HC outside 68-360 mm)."),
-})
-_INTERGROWTH_GA = _obj({
-    "method": _t("string", const="intergrowth21_ga_from_hc"), "source": _t("string"), "hc_mm": _NUM_OR_NULL,
-    "ga_days": _NUM_OR_NULL, "ga_weeks": _NUM_OR_NULL, "ga_text": _STR_OR_NULL,
-    "reason": _t("string", True, description="Why there is no estimate (outside 14+0 to 40+0 weeks)."),
-})
-_CENTILE = _obj({
-    "method": _t("string", const="intergrowth21_hc_standard"), "source": _t("string"), "hc_mm": _NUM_OR_NULL,
-    "ga_weeks": _NUM_OR_NULL, "ga_text": _STR_OR_NULL, "z": _NUM_OR_NULL,
-    "centile": _t("number", True, minimum=0, maximum=100), "mean_mm": _NUM_OR_NULL, "sd_mm": _NUM_OR_NULL,
-    "classification": _STR_OR_NULL, "reason": _STR_OR_NULL,
-}, nullable=True)
-_CENTILE["description"] = ("HC on the INTERGROWTH-21st standard at the given gestational age; "
-                           "null without ga_weeks or pixel size.")
-
-_MEASUREMENT = _obj({
-    "status": _t("string", const="success"),
-    "request_id": _t("string", description="Also in the X-Request-ID header; quote it when reporting a problem."),
-    "circumference": _t("string", description="HC with two decimals, in circumference_unit."),
-    "circumference_unit": _t("string", enum=["mm", "px"]),
-    "circumference_mm": _NUM_OR_NULL, "circumference_px": _t("number"),
-    "calibrated": _t("boolean", description="False when no pixel size was given or found in the DICOM file."),
-    "bpd_mm": _NUM_OR_NULL, "ofd_mm": _NUM_OR_NULL, "bpd_px": _t("number"), "ofd_px": _t("number"),
-    "cephalic_index": _t("number", description="BPD / OFD x 100."),
-    "ellipse": _obj({k: _t("number") for k in
-                     ("center_x_px", "center_y_px", "semi_major_px", "semi_minor_px", "angle_deg")}),
-    "pixel_size_mm": _NUM_OR_NULL, "pixel_size_y_mm": _NUM_OR_NULL,
-    "pixel_size_source": _t("string", True, enum=["form", "dicom", None]),
-    "gestational_age": _obj({"hadlock": _HADLOCK, "intergrowth21": _INTERGROWTH_GA}, nullable=True),
-    "centile": _CENTILE,
-    "confidence": _t("number", minimum=0, maximum=1),
-    "image_quality": _t("string", enum=["Good", "Fair", "Poor"]),
-    "quality_flags": {"type": "array", "items": _t("string")},
-    "quality_signals": _obj({
-        "ellipse_iou": _t("number"), "mean_probability": _t("number"), "edge_sharpness": _t("number"),
-        "clipped_fraction": _t("number"), "plausible_size": _t("boolean", True), "evidence": _t("number"),
-        "confidence": _t("number"),
-        "verdict": _t("string", enum=["Good", "Fair", "Poor"]), "flags": {"type": "array", "items": _t("string")},
-    }),
-    "processing_time": _t("string", examples=["0.41s"]),
-    "processing_time_ms": _t("number", description="Decoding and analysis, in milliseconds."),
-    "image": _obj({"width": _t("integer"), "height": _t("integer"),
-                   "format": _t("string", enum=["png", "jpeg", "bmp", "tiff", "dicom"]),
-                   "frame": _t("integer"), "n_frames": _t("integer")}),
-    "model": _obj({"name": _t("string"), "version": _t("string")}),
-    "overlay_png_base64": _t("string", contentEncoding="base64", contentMediaType="image/png",
-                             description="The image with the fitted ellipse and axes; only with overlay=1."),
-}, optional=("overlay_png_base64",))
 
 _ERROR = _obj({"status": _t("string", const="error"), "error": _t("string", enum=ERROR_CODES),
                "message": _t("string", description="What went wrong and what to do.")})
@@ -120,10 +76,10 @@ _UPLOAD_SCHEMA = {
     "properties": {
         "image": {"type": "string", "contentMediaType": "application/octet-stream",
                   "description": "PNG, JPEG, BMP, TIFF or DICOM; the format is read from the bytes."},
-        "pixel_size_mm": {"type": "number", "minimum": PIXEL_SIZE_MM_RANGE[0], "maximum": PIXEL_SIZE_MM_RANGE[1],
+        "pixel_size_mm": {"type": "number", "minimum": _LIMITS.pixel_size_mm_range[0], "maximum": _LIMITS.pixel_size_mm_range[1],
                           "description": "Size of one pixel in mm; wins over the DICOM calibration. "
                                          "Without either, lengths are in pixels."},
-        "ga_weeks": {"type": "number", "minimum": GA_WEEKS_RANGE[0], "maximum": GA_WEEKS_RANGE[1],
+        "ga_weeks": {"type": "number", "minimum": _LIMITS.ga_weeks_range[0], "maximum": _LIMITS.ga_weeks_range[1],
                      "description": "Gestational age in (decimal) weeks, for the z-score and centile."},
         "ga_days": {"type": "integer", "minimum": 0, "maximum": 6,
                     "description": "Days added to ga_weeks (the page sends weeks and days)."},
@@ -144,7 +100,7 @@ def openapi_document() -> dict:
                  "description": "Research use only, not a medical device: not for diagnostic use. "
                                 "Uploads are processed in memory and never stored."},
         "components": {
-            "schemas": {"Measurement": _MEASUREMENT, "Error": _ERROR, "Health": _HEALTH, "ModelInfo": _MODEL_INFO},
+            "schemas": {**_record_schemas(), "Error": _ERROR, "Health": _HEALTH, "ModelInfo": _MODEL_INFO},
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
                                            "description": "Required for JSON requests when the server "
                                                           "sets FETALHC_API_KEY."}},

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from fetalhc.web.config import ConfigError
+from fetalhc.settings import ConfigError, Settings
+from fetalhc.web.config import app_settings
 from fetalhc.web.api_error import ApiError
 from fetalhc.web.negotiation import wants_json
 
@@ -66,19 +67,19 @@ def check_measure_client() -> None:
     if is_browser_post():
         csrf.protect()
         return
-    key = current_app.config["API_KEY"]
+    key = app_settings().api_key
     if key and not hmac.compare_digest(request.headers.get(API_KEY_HEADER, "").encode(), key.encode()):
         raise ApiError(401, "unauthorized", f"A valid API key is required: send it in the {API_KEY_HEADER} header.")
 
 
-def init_security(app: Flask) -> None:
+def init_security(app: Flask, settings: Settings) -> None:
     app.config["WTF_CSRF_HEADERS"] = [CSRF_HEADER]
     csrf.init_app(app)
     app.after_request(_security_headers)
-    if app.config["PROXY_COUNT"]:
-        n = app.config["PROXY_COUNT"]
+    if settings.proxy_count:
+        n = settings.proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
-    rate = app.config["RATE_LIMIT"]
+    rate = settings.rate_limit
     if rate:
         try:  # a malformed limit fails at start-up, not on the first upload
             parse_many(rate)

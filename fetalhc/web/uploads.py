@@ -1,4 +1,6 @@
-"""The fields of ``POST /``, read and checked; uploads stay in memory.
+"""The fields of ``POST /``, read as numbers; uploads stay in memory.
+
+Whether a number is plausible (pixel size, gestational age) is checked once, by the predictor.
 
 Werkzeug spools uploads above 500 kB into a temporary file; :class:`InMemoryRequest` keeps
 them in memory instead, so an ultrasound image never touches the disk. ``MAX_CONTENT_LENGTH``
@@ -14,12 +16,7 @@ from typing import IO
 from flask import Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
-from fetalhc.imaging.loader import MAX_SPACING_MM, MIN_SPACING_MM
 from fetalhc.web.api_error import ApiError
-
-# The same plausible range as a DICOM file's own calibration.
-PIXEL_SIZE_MM_RANGE = (MIN_SPACING_MM, MAX_SPACING_MM)
-GA_WEEKS_RANGE = (10.0, 45.0)
 
 
 class InMemoryRequest(Request):
@@ -47,7 +44,7 @@ def _invalid(field: str, rule: str, raw: str) -> ApiError:
                                           "Correct it or leave it empty.")
 
 
-def _optional_float(form: ImmutableMultiDict, field: str, low: float, high: float, unit: str) -> float | None:
+def _optional_float(form: ImmutableMultiDict, field: str, unit: str) -> float | None:
     raw = form.get(field, "").strip()
     if not raw:
         return None
@@ -55,8 +52,8 @@ def _optional_float(form: ImmutableMultiDict, field: str, low: float, high: floa
         value = float(raw)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and low <= value <= high):
-        raise _invalid(field, f"must be a number from {low:g} to {high:g} {unit}", raw)
+    if not math.isfinite(value):
+        raise _invalid(field, f"must be a number in {unit}", raw)
     return value
 
 
@@ -77,18 +74,14 @@ def _optional_int(form: ImmutableMultiDict, field: str, low: int, high: int | No
 
 def _gestational_age(form: ImmutableMultiDict) -> float | None:
     """``ga_weeks`` (decimal weeks) plus the optional ``ga_days`` (0-6) of the page's two fields."""
-    weeks = _optional_float(form, "ga_weeks", *GA_WEEKS_RANGE, "weeks")
+    weeks = _optional_float(form, "ga_weeks", "weeks")
     days = _optional_int(form, "ga_days", 0, 6)
     if days is None:
         return weeks
     if weeks is None:
         raise ApiError(400, "invalid_field", "The field 'ga_days' needs 'ga_weeks' as well: enter the "
                                              "gestational age as weeks plus days.")
-    total = weeks + days / 7.0
-    if total > GA_WEEKS_RANGE[1]:
-        raise ApiError(400, "invalid_field", f"The fields 'ga_weeks' and 'ga_days' give {total:.2f} weeks; "
-                                             f"the gestational age must be at most {GA_WEEKS_RANGE[1]:g} weeks.")
-    return total
+    return weeks + days / 7.0
 
 
 def _image_bytes(files: ImmutableMultiDict) -> bytes:
@@ -104,7 +97,7 @@ def _image_bytes(files: ImmutableMultiDict) -> bytes:
 def parse_measure_request(form: ImmutableMultiDict, files: ImmutableMultiDict) -> MeasureRequest:
     """The checked fields of ``POST /``; raises :class:`ApiError` 400 naming the field at fault."""
     image = _image_bytes(files)
-    pixel_size_mm = _optional_float(form, "pixel_size_mm", *PIXEL_SIZE_MM_RANGE, "mm per pixel")
+    pixel_size_mm = _optional_float(form, "pixel_size_mm", "mm per pixel")
     ga_weeks = _gestational_age(form)
     frame = _optional_int(form, "frame", 0, None) or 0
     overlay = form.get("overlay", "").strip()

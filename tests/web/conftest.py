@@ -1,20 +1,22 @@
 """Web app fixtures: one app with the committed model for the whole session (TensorFlow loads once)."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from fetalhc.settings import Settings
 from fetalhc.web import create_app
 
 # Explicit values, so a FETALHC_* variable set on the machine cannot change what is tested.
-BASE_CONFIG = {"SECRET_KEY": "test-secret-key", "API_KEY": None, "RATE_LIMIT": None, "PROXY_COUNT": 0,
-               "MAX_CONTENT_LENGTH": 32 * 1024 * 1024, "MAX_PIXELS": 40_000_000}
+BASE_SETTINGS = Settings(secret_key="test-secret-key")
 
 
 @pytest.fixture(scope="session")
-def make_app(segmenter):
-    """``make_app(**settings)``: an app with the session's model and these settings."""
-    def make(**settings):
-        return create_app({**BASE_CONFIG, "SEGMENTER": segmenter, **settings})
+def make_app(predictor):
+    """``make_app(**changes)``: an app with the session's model and these settings changed."""
+    def make(**changes):
+        return create_app(dataclasses.replace(BASE_SETTINGS, **changes), predictor)
     return make
 
 
@@ -31,7 +33,7 @@ def client(app):
 @pytest.fixture(scope="session")
 def app_without_model(tmp_path_factory):
     """An app whose model folder is empty: it starts, and answers 503 where the model is needed."""
-    return create_app({**BASE_CONFIG, "MODEL_DIR": str(tmp_path_factory.mktemp("no_model"))})
+    return create_app(dataclasses.replace(BASE_SETTINGS, model_dir=tmp_path_factory.mktemp("no_model")))
 
 
 

@@ -148,7 +148,7 @@ def test_unsupported_image(client, data):
 
 
 def test_max_pixels_setting_limits_the_image(make_app):
-    small_limit = make_app(MAX_PIXELS=100_000).test_client()
+    small_limit = make_app(max_pixels=100_000).test_client()
     status, code, message = error_of(small_limit.post("/", data={"image": upload(black_png(400, 300))}, headers=JSON))
     assert (status, code) == (415, "unsupported_image") and "100,000 pixels" in message
 

@@ -40,9 +40,9 @@ def test_every_route_is_documented_and_every_documented_route_exists(app):
 
 @pytest.fixture(scope="module")
 def clients(make_app, app, app_without_model):
-    return {"app": app.test_client(), "keyed": make_app(API_KEY="k").test_client(),
-            "limited": make_app(RATE_LIMIT="1/hour").test_client(), "no_model": app_without_model.test_client(),
-            "small_uploads": make_app(MAX_CONTENT_LENGTH=10_000).test_client()}
+    return {"app": app.test_client(), "keyed": make_app(api_key="k").test_client(),
+            "limited": make_app(rate_limit="1/hour").test_client(), "no_model": app_without_model.test_client(),
+            "small_uploads": make_app(max_upload_bytes=10_000).test_client()}
 
 
 def _requests(hc18):

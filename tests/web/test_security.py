@@ -11,7 +11,7 @@ import pytest
 
 from fetalhc.paths import PROJECT_ROOT
 from fetalhc.web import create_app
-from fetalhc.web.config import ConfigError, settings_from_env
+from fetalhc.settings import ConfigError, Settings
 from testkit.samples import JSON, PATIENT_NAME, black_png, page_csrf_token, upload
 
 KEY = "s3cret-key"
@@ -50,7 +50,7 @@ def test_session_cookie_is_strict(client):
 
 @pytest.fixture(scope="module")
 def keyed(make_app):
-    return make_app(API_KEY=KEY).test_client()
+    return make_app(api_key=KEY).test_client()
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": KEY[:-1]}])
@@ -79,7 +79,7 @@ def test_read_only_routes_need_no_api_key(keyed):
 
 
 def test_rate_limit_answers_429(make_app):
-    client = make_app(RATE_LIMIT="2/minute").test_client()
+    client = make_app(rate_limit="2/minute").test_client()
     statuses = [client.post("/", data={"image": upload(black_png())}, headers=JSON).status_code for _ in range(3)]
     assert statuses == [422, 422, 429]
     response = client.post("/", data={"image": upload(black_png())}, headers=JSON)
@@ -88,7 +88,7 @@ def test_rate_limit_answers_429(make_app):
 
 
 def test_rate_limit_counts_each_client_behind_the_proxy(make_app):
-    client = make_app(RATE_LIMIT="1/minute", PROXY_COUNT=1).test_client()
+    client = make_app(rate_limit="1/minute", proxy_count=1).test_client()
     for address in ("203.0.113.1", "203.0.113.2"):
         response = client.post("/", data={"image": upload(black_png())},
                                headers={**JSON, "X-Forwarded-For": address, "X-Forwarded-Proto": "https"})
@@ -100,31 +100,34 @@ def test_rate_limit_counts_each_client_behind_the_proxy(make_app):
 
 def test_malformed_rate_limit_stops_start_up(make_app):
     with pytest.raises(ConfigError, match="FETALHC_RATE_LIMIT"):
-        make_app(RATE_LIMIT="sixty a minute")
+        make_app(rate_limit="sixty a minute")
 
 
 def test_settings_from_environment():
-    settings = settings_from_env({"FETALHC_MAX_UPLOAD_MB": "5", "FETALHC_MAX_PIXELS": "1000000",
+    settings = Settings.from_env({"FETALHC_MAX_UPLOAD_MB": "5", "FETALHC_MAX_PIXELS": "1000000",
                                   "FETALHC_API_KEY": "k", "FETALHC_RATE_LIMIT": "60/minute",
                                   "FETALHC_MODEL_DIR": "/models/x", "FETALHC_SECRET_KEY": "s",
                                   "FETALHC_PROXY_COUNT": "1", "FETALHC_DEBUG": "1"})
-    assert settings == {"MAX_CONTENT_LENGTH": 5 * 1024 * 1024, "MAX_PIXELS": 1_000_000, "API_KEY": "k",
-                        "RATE_LIMIT": "60/minute", "MODEL_DIR": "/models/x", "SECRET_KEY": "s", "PROXY_COUNT": 1}
-    defaults = settings_from_env({})
-    assert defaults["MAX_CONTENT_LENGTH"] == 32 * 1024 * 1024 and defaults["API_KEY"] is None
-    assert defaults["MODEL_DIR"].endswith("Trained_models/dag_vnet") and len(defaults["SECRET_KEY"]) == 64
-    assert settings_from_env({})["SECRET_KEY"] != defaults["SECRET_KEY"]
+    assert (settings.max_upload_bytes, settings.max_pixels, settings.api_key, settings.rate_limit,
+            str(settings.model_dir), settings.secret_key, settings.proxy_count) == \
+        (5 * 1024 * 1024, 1_000_000, "k", "60/minute", "/models/x", "s", 1)
+    defaults = Settings.from_env({})
+    assert defaults.max_upload_bytes == 32 * 1024 * 1024 and defaults.api_key is None
+    assert str(defaults.model_dir).endswith("Trained_models/dag_vnet") and len(defaults.secret_key) == 64
+    assert Settings.from_env({}).secret_key != defaults.secret_key
 
 
 @pytest.mark.parametrize("name, value", [("FETALHC_MAX_UPLOAD_MB", "lots"), ("FETALHC_MAX_UPLOAD_MB", "0"),
                                          ("FETALHC_MAX_PIXELS", "-5"), ("FETALHC_PROXY_COUNT", "one")])
 def test_bad_settings_stop_start_up(name, value):
     with pytest.raises(ConfigError, match=name):
-        settings_from_env({name: value})
+        Settings.from_env({name: value})
 
 
-def test_debug_cannot_be_switched_on(segmenter):
-    assert create_app({"DEBUG": True, "SEGMENTER": segmenter}).debug is False
+def test_debug_cannot_be_switched_on(predictor, monkeypatch):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.setenv("FETALHC_DEBUG", "1")
+    assert create_app(Settings.from_env(), predictor).debug is False
 
 
 def test_entry_points_never_debug():
@@ -141,7 +144,7 @@ def test_unexpected_failure_is_a_json_500_logged_without_data(client, monkeypatc
     def explode(*args, **kwargs):
         raise RuntimeError(f"decoder failed on {PATIENT_NAME}")
 
-    monkeypatch.setattr("fetalhc.web.api.run_measurement", explode)
+    monkeypatch.setattr("fetalhc.web.api.answer_upload", explode)
     with caplog.at_level(logging.INFO):
         response = client.post("/", data={"image": upload(black_png())}, headers=JSON)
     body = response.get_json()

@@ -1,7 +1,9 @@
-"""Measure a folder or list of images: ``python -m fetalhc.inference.measure IMAGES... --out results.csv``.
+"""Measure a folder or list of images: ``python -m fetalhc.inference.batch IMAGES... --out results.csv``.
 
-One CSV row per image; a file that cannot be read or shows no head gets a row with its error,
-never a crash. Pixel sizes come from ``--pixel-csv`` (HC18 format), else from the file (DICOM).
+One CSV row per image: ``file``, then the flat form of the result record (the JSON answer's
+keys, nested ones joined with dots; ``status`` is ``success``). A file that cannot be read or
+shows no head gets a row with ``status`` ``error`` and the ``error`` message, as the JSON error
+answer, never a crash. Pixel sizes come from ``--pixel-csv`` (HC18 format), else from the file (DICOM).
 Images are shared among ``--workers`` processes (default: one per core, at most 4), each with
 its own copy of the model: decoding and measuring run beside the network instead of between
 two predictions.
@@ -9,6 +11,7 @@ two predictions.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -19,13 +22,12 @@ from tqdm import tqdm
 
 from fetalhc.imaging import ImageLoadError, load_image_file
 from fetalhc.measurement import NoHeadFoundError
-from fetalhc.model.loader import Segmenter, load_segmenter
-from fetalhc.pipeline import InvalidParameterError, analyse
+from fetalhc.predictor import HeadPredictor, InvalidParameterError, load_predictor
+from fetalhc.record import csv_columns, flat_row
+from fetalhc.settings import Settings
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".dicom", ""}
-COLUMNS = ["file", "status", "error", "hc_mm", "hc_px", "bpd_mm", "ofd_mm", "bpd_px", "ofd_px", "cephalic_index",
-           "center_x_px", "center_y_px", "semi_major_px", "semi_minor_px", "angle_deg", "pixel_size_mm",
-           "pixel_size_source", "confidence", "quality", "quality_flags"]
+COLUMNS = ["file", "status", "error", *(c for c in csv_columns() if c != "status")]
 
 
 def collect_images(inputs: list[Path]) -> list[Path]:
@@ -47,52 +49,42 @@ def read_pixel_csv(path: Path | None) -> dict[str, float]:
     return dict(zip(table["filename"], table["pixel size(mm)"]))
 
 
-def measure_file(path: Path, segmenter: Segmenter, pixel_size_mm: float | None) -> dict:
-    row = {"file": str(path), "status": "ok", "error": ""}
+def measure_file(path: Path, predictor: HeadPredictor, pixel_size_mm: float | None) -> dict:
     try:
-        a = analyse(load_image_file(path), segmenter, pixel_size_mm)
+        measurement = predictor.measure(load_image_file(path), pixel_size_mm)
     except (ImageLoadError, NoHeadFoundError, InvalidParameterError, OSError) as exc:
-        return {**row, "status": "error", "error": getattr(exc, "message", str(exc))}
-    b, e = a.biometry, a.biometry.ellipse
-    row.update(hc_mm=b.hc_mm, hc_px=b.hc_px, bpd_mm=b.bpd_mm, ofd_mm=b.ofd_mm, bpd_px=b.bpd_px, ofd_px=b.ofd_px,
-               cephalic_index=b.cephalic_index, center_x_px=e.center_x, center_y_px=e.center_y,
-               semi_major_px=e.semi_major, semi_minor_px=e.semi_minor, angle_deg=e.angle_deg,
-               pixel_size_mm=None if a.spacing is None else a.spacing.x_mm,
-               pixel_size_source=None if a.spacing is None else a.spacing.source,
-               confidence=b.quality.confidence, quality=b.quality.verdict,
-               quality_flags="; ".join(b.quality.flags))
-    return row
+        return {"file": str(path), "status": "error", "error": getattr(exc, "message", str(exc))}
+    return {"file": str(path), "error": "", **flat_row(predictor.record(measurement))}
 
 
 # At most this many worker processes by default: each holds its own model in memory.
 MAX_DEFAULT_WORKERS = 4
 
-_worker_segmenter: Segmenter | None = None
+_worker_predictor: HeadPredictor | None = None
 
 
-def _measure_in_worker(path: Path, pixel_size_mm: float | None, model: Path | None, threads: int) -> dict:
+def _measure_in_worker(path: Path, pixel_size_mm: float | None, settings: Settings, threads: int) -> dict:
     """One image in a pool process; the process loads its model at its first image, so that a model
     that cannot be loaded surfaces as ``ModelLoadError`` in the caller rather than a broken pool."""
-    global _worker_segmenter
-    if _worker_segmenter is None:
-        _worker_segmenter = load_segmenter(model, threads=threads)
-    return measure_file(path, _worker_segmenter, pixel_size_mm)
+    global _worker_predictor
+    if _worker_predictor is None:
+        _worker_predictor = load_predictor(settings, threads=threads)
+    return measure_file(path, _worker_predictor, pixel_size_mm)
 
 
-def measure_files(files: list[Path], sizes: dict[str, float], model: Path | None = None,
-                  workers: int = 1) -> list[dict]:
+def measure_files(files: list[Path], sizes: dict[str, float], settings: Settings, workers: int = 1) -> list[dict]:
     """One row per file, in order. ``workers`` > 1 measures in that many processes, sharing the cores."""
     progress = {"desc": "measure", "unit": "image", "total": len(files)}
     if workers <= 1:
-        segmenter = load_segmenter(model)
-        return [measure_file(f, segmenter, sizes.get(f.name)) for f in tqdm(files, **progress)]
+        predictor = load_predictor(settings)
+        return [measure_file(f, predictor, sizes.get(f.name)) for f in tqdm(files, **progress)]
     threads = max(1, (os.cpu_count() or 1) // workers)
     n = len(files)
     # The pool starts before any model or progress-bar thread exists in this process, so the
     # platform's default start method (fork on Linux) is safe.
     with ProcessPoolExecutor(workers) as pool:
-        rows = pool.map(_measure_in_worker, files, [sizes.get(f.name) for f in files], [model] * n, [threads] * n,
-                        chunksize=4)
+        rows = pool.map(_measure_in_worker, files, [sizes.get(f.name) for f in files], [settings] * n,
+                        [threads] * n, chunksize=4)
         return list(tqdm(rows, **progress))
 
 
@@ -105,11 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS),
                    help="processes measuring at once (default: %(default)s); 1 measures in this process")
     args = p.parse_args(argv)
+    settings = Settings.from_env()
+    if args.model:
+        settings = dataclasses.replace(settings, model_dir=args.model)
     sizes = read_pixel_csv(args.pixel_csv)
     files = collect_images(args.inputs)
-    rows = measure_files(files, sizes, args.model, args.workers)
+    rows = measure_files(files, sizes, settings, args.workers)
     pd.DataFrame(rows, columns=COLUMNS).to_csv(args.out, index=False)
-    n_err = sum(r["status"] != "ok" for r in rows)
+    n_err = sum(r["status"] == "error" for r in rows)
     print(f"measured {len(rows) - n_err} of {len(rows)} images -> {args.out}"
           + (f" ({n_err} errors, see the 'error' column)" if n_err else ""))
     return 0

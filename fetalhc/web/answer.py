@@ -1,8 +1,8 @@
-"""One upload to one JSON result: decode, analyse, optionally draw, with errors as :class:`ApiError`."""
+"""One upload to the answer of ``POST /``: decode, measure, and add what the transport adds
+(the request id, the overlay when asked), with every failure as an :class:`ApiError`."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import logging
 import threading
 import time
@@ -11,9 +11,9 @@ from flask import g
 
 from fetalhc.imaging import ImageLoadError, load_image
 from fetalhc.measurement import NoHeadFoundError
-from fetalhc.model.loader import Segmenter
 from fetalhc.overlay import draw_overlay, encode_png
-from fetalhc.pipeline import InvalidParameterError, analyse, analysis_to_dict
+from fetalhc.predictor import HeadPredictor, InvalidParameterError
+from fetalhc.record import MeasurementAnswer
 from fetalhc.web.api_error import ApiError
 from fetalhc.web.uploads import MeasureRequest
 
@@ -28,8 +28,8 @@ NO_HEAD_MESSAGE = ("No fetal head was found in this image. Upload a transthalami
                    "transventricular plane of the fetal head with the whole skull in view.")
 
 
-def measure(req: MeasureRequest, segmenter: Segmenter, max_pixels: int, with_overlay: bool) -> dict:
-    """The body of a successful ``POST /`` (without ``request_id``)."""
+def answer_upload(req: MeasureRequest, predictor: HeadPredictor, max_pixels: int, with_overlay: bool) -> MeasurementAnswer:
+    """The answer to one upload; its time covers decoding as well as the measurement."""
     started = time.perf_counter()
     try:
         with _DECODE_LOCK:
@@ -40,19 +40,17 @@ def measure(req: MeasureRequest, segmenter: Segmenter, max_pixels: int, with_ove
             raise ApiError(400, "invalid_frame", f"The field 'frame' is out of range. {exc.message}") from None
         raise ApiError(415, "unsupported_image", exc.message) from None
     try:
-        analysis = analyse(image, segmenter, req.pixel_size_mm, req.ga_weeks)
+        measurement = predictor.measure(image, req.pixel_size_mm, req.ga_weeks, started=started)
     except NoHeadFoundError:
         log.info("request_id=%s no head found in %s %dx%d", g.request_id, image.format, image.width, image.height)
         raise ApiError(422, "no_head_found", NO_HEAD_MESSAGE) from None
     except InvalidParameterError as exc:
-        raise ApiError(400, "invalid_field", str(exc)) from None
-    # The reported time covers decoding as well as the analysis.
-    analysis = dataclasses.replace(analysis, seconds=time.perf_counter() - started)
-    body = analysis_to_dict(analysis, segmenter)
+        raise ApiError(400, "invalid_field", exc.message) from None
+    overlay = None
     if with_overlay:
-        png = encode_png(draw_overlay(image.pixels, analysis.biometry))
-        body["overlay_png_base64"] = base64.b64encode(png).decode("ascii")
+        overlay = base64.b64encode(encode_png(draw_overlay(image.pixels, measurement.biometry))).decode("ascii")
+    answer = predictor.record(measurement, request_id=g.request_id, overlay_png_base64=overlay, cls=MeasurementAnswer)
     log.info("request_id=%s measured %s %dx%d frame=%d calibrated=%s verdict=%s ms=%.0f", g.request_id,
-             image.format, image.width, image.height, image.frame, body["calibrated"],
-             body["image_quality"], 1000.0 * analysis.seconds)
-    return body
+             image.format, image.width, image.height, image.frame, answer.calibrated,
+             answer.image_quality, 1000.0 * measurement.seconds)
+    return answer

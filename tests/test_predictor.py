@@ -1,4 +1,4 @@
-"""One image through the committed model to a clinical result, and the batch `measure` command."""
+"""One image through the predictor to a clinical result and its record, and the batch command."""
 from __future__ import annotations
 
 import subprocess
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from fetalhc.imaging import load_image, load_image_file
-from fetalhc.pipeline import InvalidParameterError, analyse, analysis_to_dict
+from fetalhc.predictor import InvalidParameterError
 from testkit.samples import PATIENT_ID, PATIENT_NAME, dicom_bytes, png_bytes, us_region
 
 # Validation subjects of the committed model (see its model card), spread over the HC range.
@@ -17,56 +17,56 @@ VALIDATION_IMAGES = 6
 
 
 @pytest.fixture(scope="module")
-def validation_rows(hc18, segmenter):
+def validation_rows(hc18, predictor):
     table = pd.read_csv(hc18 / "training_set_pixel_size_and_HC.csv")
     table["subject"] = table["filename"].str[:3]
-    val = table[table["subject"].isin(segmenter.card["data_split"]["validation_subjects"])]
+    val = table[table["subject"].isin(predictor.segmenter.card["data_split"]["validation_subjects"])]
     return val.sort_values("head circumference (mm)").iloc[np.linspace(0, len(val) - 1, VALIDATION_IMAGES).astype(int)]
 
 
-def test_hc18_images_measured_close_to_reference(hc18, segmenter, validation_rows):
+def test_hc18_images_measured_close_to_reference(hc18, predictor, validation_rows):
     errors = []
     for row in validation_rows.itertuples():
         image = load_image_file(hc18 / "training_set" / row.filename)
-        a = analyse(image, segmenter, pixel_size_mm=row._2)
+        a = predictor.measure(image, pixel_size_mm=row._2)
         errors.append(abs(a.biometry.hc_mm - row._3))
         assert a.spacing.source == "form"
     assert np.median(errors) < 3.0, errors
 
 
-def test_uncalibrated_result_is_in_pixels(hc18, segmenter, validation_rows):
+def test_uncalibrated_result_is_in_pixels(hc18, predictor, validation_rows):
     row = validation_rows.iloc[2]
-    a = analyse(load_image_file(hc18 / "training_set" / row["filename"]), segmenter)
-    d = analysis_to_dict(a, segmenter)
+    a = predictor.measure(load_image_file(hc18 / "training_set" / row["filename"]))
+    d = predictor.record(a).to_json()
     assert d["circumference_unit"] == "px" and d["circumference_mm"] is None and d["calibrated"] is False
     assert d["gestational_age"] is None and d["bpd_mm"] is None
     assert float(d["circumference"]) == pytest.approx(d["circumference_px"], abs=0.01)
     assert 0.0 <= d["confidence"] <= 1.0 and d["image_quality"] in {"Good", "Fair", "Poor"}
 
 
-def test_gestational_age_and_centile(hc18, segmenter, validation_rows):
+def test_gestational_age_and_centile(hc18, predictor, validation_rows):
     row = validation_rows.iloc[3]
     image = load_image_file(hc18 / "training_set" / row["filename"])
-    d = analysis_to_dict(analyse(image, segmenter, row["pixel size(mm)"], ga_weeks=24.0), segmenter)
+    d = predictor.record(predictor.measure(image, row["pixel size(mm)"], ga_weeks=24.0)).to_json()
     assert d["gestational_age"]["hadlock"]["ga_weeks"] is not None or d["gestational_age"]["hadlock"]["reason"]
     assert d["centile"] is not None and "z" in d["centile"]
 
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), 50.0])
-def test_unusable_pixel_size_is_rejected(segmenter, bad):
+def test_unusable_pixel_size_is_rejected(predictor, bad):
     image = load_image(png_bytes(np.zeros((100, 100), np.uint8)))
     with pytest.raises(InvalidParameterError, match="pixel size"):
-        analyse(image, segmenter, pixel_size_mm=bad)
+        predictor.measure(image, pixel_size_mm=bad)
 
 
-def test_dicom_calibration_gives_the_same_hc_as_the_typed_pixel_size(hc18, segmenter, validation_rows):
+def test_dicom_calibration_gives_the_same_hc_as_the_typed_pixel_size(hc18, predictor, validation_rows):
     row = validation_rows.iloc[4]
     png = load_image_file(hc18 / "training_set" / row["filename"])
     size = float(row["pixel size(mm)"])
-    from_png = analyse(png, segmenter, pixel_size_mm=size)
+    from_png = predictor.measure(png, pixel_size_mm=size)
     h, w = png.pixels.shape
     dicom = load_image(dicom_bytes(png.pixels, SequenceOfUltrasoundRegions=[us_region(w, h, size / 10.0)]))
-    from_dicom = analysis_to_dict(analyse(dicom, segmenter), segmenter)
+    from_dicom = predictor.record(predictor.measure(dicom)).to_json()
     assert from_dicom["pixel_size_source"] == "dicom"
     assert from_dicom["circumference_mm"] == pytest.approx(from_png.biometry.hc_mm, abs=0.01)
     assert str(PATIENT_NAME) not in str(from_dicom) and PATIENT_ID not in str(from_dicom)
@@ -82,7 +82,7 @@ def test_measure_command_writes_a_row_per_file_and_survives_bad_ones(hc18, valid
     pixel_csv = tmp_path / "sizes.csv"
     validation_rows.iloc[:3][["filename", "pixel size(mm)"]].to_csv(pixel_csv, index=False)
     out = tmp_path / "out.csv"
-    result = subprocess.run([sys.executable, "-m", "fetalhc.inference.measure", str(folder), "--pixel-csv",
+    result = subprocess.run([sys.executable, "-m", "fetalhc.inference.batch", str(folder), "--pixel-csv",
                              str(pixel_csv), "--model", str(model_dir), "--out", str(out)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -90,8 +90,8 @@ def test_measure_command_writes_a_row_per_file_and_survives_bad_ones(hc18, valid
     assert len(rows) == 4
     broken = rows[rows["file"].str.endswith("broken.png")].iloc[0]
     assert broken["status"] == "error" and isinstance(broken["error"], str) and broken["error"]
-    ok = rows[rows["status"] == "ok"]
-    assert len(ok) == 3 and ok["hc_mm"].notna().all()
+    ok = rows[rows["status"] == "success"]
+    assert len(ok) == 3 and ok["circumference_mm"].notna().all()
     reference = validation_rows.set_index("filename")["head circumference (mm)"]
     for r in ok.itertuples():
-        assert abs(r.hc_mm - reference[r.file.rsplit("/", 1)[-1]]) < 10.0
+        assert abs(r.circumference_mm - reference[r.file.rsplit("/", 1)[-1]]) < 10.0

@@ -1,0 +1,168 @@
+"""The one road from a loaded image to a measurement: what the app, the command-line tools,
+evaluation and training-time validation all call.
+
+``HeadPredictor.measure`` checks the request's values, runs the network(s), fits the head and
+adds the clinical interpretation. Its :class:`Measurement` keeps full precision;
+``fetalhc.record.MeasurementRecord.of`` turns it into what clients see.
+
+With a second stage (a ``stage2/`` folder in the model folder), stage 1 only locates the head
+on the whole image; stage 2 segments a window cut around the stage-1 ellipse, where the head
+fills the network's input, and the reported ellipse is fitted to its outline. How far the two
+stages' HC disagree is kept as a measured uncertainty of the answer.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fetalhc.clinical import (HadlockEstimate, HcCentile, IntergrowthGaEstimate, ga_from_hc,
+                              hadlock_ga_from_hc, hc_centile)
+from fetalhc.imaging.types import LoadedImage, PixelSpacing
+from fetalhc.measurement import Biometry, Ellipse, NoHeadFoundError, measure_head
+from fetalhc.measurement.frame import MapFrame
+from fetalhc.measurement.quality import REJECT_CONFIDENCE
+from fetalhc.model.constants import CROP_MARGIN, INPUT_SIZE
+from fetalhc.model.loader import Segmenter, load_segmenter
+from fetalhc.record import MeasurementRecord
+from fetalhc.settings import Settings
+
+
+STAGE2_DIR = "stage2"  # inside the model folder: the second stage's network and card
+
+
+class InvalidParameterError(ValueError):
+    """A request value (pixel size, gestational age) outside what can be measured with."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measured head, full precision, with the clinical interpretation of its HC."""
+
+    image: LoadedImage
+    spacing: PixelSpacing | None
+    biometry: Biometry
+    hadlock: HadlockEstimate | None       # None when uncalibrated
+    intergrowth_ga: IntergrowthGaEstimate | None
+    centile: HcCentile | None             # only when a gestational age was given
+    seconds: float
+    coarse: Biometry | None = None        # stage 1's own fit, with two stages
+    refined: bool = False                 # stage 2 made ``biometry`` (else it saw no head)
+
+    @property
+    def stage_disagreement(self) -> float | None:
+        """|HC of stage 1 - HC of stage 2| / HC of stage 2 (pixels); 1 when stage 2 saw no head;
+        None with one stage."""
+        if self.coarse is None:
+            return None
+        if not self.refined:
+            return 1.0
+        return abs(self.coarse.hc_px - self.biometry.hc_px) / self.biometry.hc_px
+
+
+def _check_range(field: str, value: float, limits: tuple[float, float], what: str) -> None:
+    low, high = limits
+    if not (math.isfinite(value) and low <= value <= high):
+        raise InvalidParameterError(field, f"The field '{field}' must give {what} from {low:g} to at most "
+                                           f"{high:g}; got {value:g}. Correct it or leave it empty.")
+
+
+@dataclass
+class HeadPredictor:
+    """A loaded model and the request limits: images in, measurements out."""
+
+    segmenter: Segmenter                 # stage 1: the whole image
+    settings: Settings
+    refiner: Segmenter | None = None     # stage 2: a window around the stage-1 head
+
+    @property
+    def name(self) -> str:
+        return self.segmenter.name
+
+    @property
+    def version(self) -> str:
+        return self.segmenter.version
+
+    def spacing_for(self, image: LoadedImage, pixel_size_mm: float | None) -> PixelSpacing | None:
+        """A pixel size typed by the user wins over the file's own calibration."""
+        if pixel_size_mm is None:
+            return image.spacing
+        _check_range("pixel_size_mm", pixel_size_mm, self.settings.pixel_size_mm_range, "a pixel size in mm")
+        return PixelSpacing(pixel_size_mm, pixel_size_mm, "form")
+
+    def measure(self, image: LoadedImage, pixel_size_mm: float | None = None, ga_weeks: float | None = None,
+                started: float | None = None) -> Measurement:
+        """Segment, measure and interpret one image. ``started`` (a ``time.perf_counter()`` value)
+        makes the reported time include what the caller did before, such as decoding.
+
+        Raises ``InvalidParameterError`` for an unusable value and ``NoHeadFoundError`` when no
+        head is seen.
+        """
+        started = time.perf_counter() if started is None else started
+        spacing = self.spacing_for(image, pixel_size_mm)
+        if ga_weeks is not None:
+            _check_range("ga_weeks", ga_weeks, self.settings.ga_weeks_range, "a gestational age in weeks")
+        biometry, coarse, refined = self.segment(image.pixels, spacing)
+        hadlock = igga = centile = None
+        if biometry.hc_mm is not None:
+            hadlock = hadlock_ga_from_hc(biometry.hc_mm)
+            igga = ga_from_hc(biometry.hc_mm)
+            if ga_weeks is not None:
+                centile = hc_centile(biometry.hc_mm, ga_weeks)
+        return Measurement(image, spacing, biometry, hadlock, igga, centile, time.perf_counter() - started, coarse,
+                           refined)
+
+    def segment(self, gray: np.ndarray, spacing: PixelSpacing | None) -> tuple[Biometry, Biometry | None, bool]:
+        """The head's biometry, stage 1's own (with two stages), and whether stage 2 made the first."""
+        if self.refiner is None:
+            return measure_head(self.segmenter.predict(gray), gray.shape, spacing), None, False
+        # Stage 1 only has to say where the head is: a weak but real head is judged by stage 2.
+        coarse = measure_head(self.segmenter.predict(gray), gray.shape, spacing, reject_below=0.0)
+        fine = self._refine(gray, coarse.ellipse, spacing)
+        if fine is not None and fine.quality.evidence >= REJECT_CONFIDENCE:
+            return fine, coarse, True
+        if coarse.quality.evidence >= REJECT_CONFIDENCE:
+            return coarse, coarse, False
+        raise NoHeadFoundError("no fetal head found: neither stage sees a skull in the image")
+
+    def _refine(self, gray: np.ndarray, ellipse: Ellipse, spacing: PixelSpacing | None) -> Biometry | None:
+        fine = self._window(gray, ellipse, spacing)
+        # A window that cut the head, or a head much larger or smaller than stage 1 said (a sliver
+        # of a head in stage 1), is looked at once more around stage 2's own ellipse.
+        if fine is not None and (fine.outline_on_map_border > 0
+                                 or abs(math.log(fine.ellipse.semi_major / ellipse.semi_major)) > math.log(1.25)):
+            fine = self._window(gray, fine.ellipse, spacing) or fine
+        return fine
+
+    def _window(self, gray: np.ndarray, ellipse: Ellipse, spacing: PixelSpacing | None) -> Biometry | None:
+        frame = MapFrame.around(ellipse, gray.shape, INPUT_SIZE, CROP_MARGIN)
+        window = frame.extract(gray).astype(np.float32) / 255.0
+        try:
+            return measure_head(self.refiner.predict_batch(window[None])[0], gray.shape, spacing, frame=frame,
+                                reject_below=0.0)
+        except NoHeadFoundError:
+            return None
+
+    def record(self, measurement: Measurement, cls: type[MeasurementRecord] = MeasurementRecord,
+               **extra) -> MeasurementRecord:
+        """What clients see of ``measurement``; ``cls`` and ``extra`` add a transport's fields."""
+        return cls.of(measurement, self.name, self.version, **extra)
+
+
+def load_predictor(settings: Settings | None = None, model_dir=None, runtime: str | None = None,
+                   threads: int | None = None, flip_tta: bool = False) -> HeadPredictor:
+    """The model of ``model_dir`` (default: the settings' model folder) ready to measure."""
+    settings = settings or Settings.from_env()
+    model_dir = Path(model_dir or settings.model_dir)
+    options = dict(flip_tta=flip_tta, runtime=runtime or settings.runtime, threads=threads or settings.threads)
+    segmenter = load_segmenter(model_dir, **options)
+    refiner = load_segmenter(model_dir / STAGE2_DIR, **options) if (model_dir / STAGE2_DIR).is_dir() else None
+    return HeadPredictor(segmenter, settings, refiner)

@@ -1,0 +1,267 @@
+"""The one result record of a measurement: the JSON answer, its schema, the page's rows, the CSV row.
+
+:class:`MeasurementRecord` is defined once here. ``POST /`` answers its JSON form, the
+OpenAPI document embeds its generated JSON schema, the page shows its ``summary`` rows (the
+server renders them without JavaScript, ``static/app.js`` with it), and a batch CSV row is
+its flat form (:func:`flat_row`, nested keys joined with dots, as the page's CSV download).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from fetalhc.predictor import Measurement
+
+Verdict = Literal["Good", "Fair", "Poor"]
+
+
+def rounded(value: float | None, digits: int = 2) -> float | None:
+    """The one rounding of a reported number; None stays None."""
+    return None if value is None else round(float(value), digits)
+
+
+class _Record(BaseModel):
+    # Closed objects: a key the schema does not name is an error, not a silent extra.
+    # What is always sent is required in the schema, defaults included.
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
+
+
+class EllipseRecord(_Record):
+    center_x_px: float
+    center_y_px: float
+    semi_major_px: float
+    semi_minor_px: float
+    angle_deg: float = Field(description="Clockwise rotation of the major axis from the x axis (y down), [0, 180).")
+
+
+class HadlockRecord(_Record):
+    method: Literal["hadlock_1984"]
+    source: str
+    hc_mm: float | None
+    ga_weeks: float | None
+    ga_text: str | None
+    sd2_weeks: float | None
+    low_weeks: float | None
+    high_weeks: float | None
+    low_text: str | None
+    high_text: str | None
+    reason: str | None = Field(description="Why there is no estimate (HC outside 68-360 mm).")
+
+
+class IntergrowthGaRecord(_Record):
+    method: Literal["intergrowth21_ga_from_hc"]
+    source: str
+    hc_mm: float | None
+    ga_days: float | None
+    ga_weeks: float | None
+    ga_text: str | None
+    reason: str | None = Field(description="Why there is no estimate (outside 14+0 to 40+0 weeks).")
+
+
+class GestationalAgeRecord(_Record):
+    hadlock: HadlockRecord
+    intergrowth21: IntergrowthGaRecord
+
+
+class CentileRecord(_Record):
+    method: Literal["intergrowth21_hc_standard"]
+    source: str
+    hc_mm: float | None
+    ga_weeks: float | None
+    ga_text: str | None
+    z: float | None
+    centile: float | None = Field(ge=0, le=100)
+    mean_mm: float | None
+    sd_mm: float | None
+    classification: str | None
+    reason: str | None
+
+
+class QualitySignalsRecord(_Record):
+    ellipse_iou: float
+    mean_probability: float
+    edge_sharpness: float
+    clipped_fraction: float
+    plausible_size: bool | None
+    evidence: float
+    confidence: float
+    verdict: Verdict
+    flags: list[str]
+
+
+class ImageRecord(_Record):
+    width: int
+    height: int
+    format: Literal["png", "jpeg", "bmp", "tiff", "dicom"]
+    frame: int
+    n_frames: int
+
+
+class ModelRecord(_Record):
+    name: str
+    version: str
+
+
+class SummaryRow(_Record):
+    label: str
+    value: str
+    note: bool = Field(description="True when value says why a number is missing.")
+
+
+class MeasurementRecord(_Record):
+    """One measured head, as every client sees it."""
+
+    status: Literal["success"] = "success"
+    circumference: str = Field(description="HC with two decimals, in circumference_unit.")
+    circumference_unit: Literal["mm", "px"]
+    circumference_mm: float | None
+    circumference_px: float
+    calibrated: bool = Field(description="False when no pixel size was given or found in the DICOM file.")
+    bpd_mm: float | None
+    ofd_mm: float | None
+    bpd_px: float
+    ofd_px: float
+    cephalic_index: float = Field(description="BPD / OFD x 100.")
+    ellipse: EllipseRecord
+    pixel_size_mm: float | None
+    pixel_size_y_mm: float | None
+    pixel_size_source: Literal["form", "dicom"] | None
+    gestational_age: GestationalAgeRecord | None
+    centile: CentileRecord | None = Field(
+        description="HC on the INTERGROWTH-21st standard at the given gestational age; null without "
+                    "ga_weeks or pixel size.")
+    confidence: float = Field(ge=0, le=1)
+    image_quality: Verdict
+    quality_flags: list[str]
+    quality_signals: QualitySignalsRecord
+    processing_time: str = Field(examples=["0.41s"])
+    processing_time_ms: float = Field(description="Decoding and analysis, in milliseconds.")
+    image: ImageRecord
+    model: ModelRecord
+    summary: list[SummaryRow] = Field(description="The rows the page shows under the HC, in order.")
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def of(cls, m: "Measurement", model_name: str, model_version: str, **extra: Any) -> "MeasurementRecord":
+        """The record of one measurement; ``extra`` are the fields a subclass adds."""
+        b, e, q = m.biometry, m.biometry.ellipse, m.biometry.quality
+        calibrated = b.hc_mm is not None
+        spacing = m.spacing
+        gestational_age = None
+        if calibrated:
+            gestational_age = {"hadlock": m.hadlock.to_dict(), "intergrowth21": m.intergrowth_ga.to_dict()}
+        fields = dict(
+            circumference=f"{b.hc_mm if calibrated else b.hc_px:.2f}",
+            circumference_unit="mm" if calibrated else "px",
+            circumference_mm=rounded(b.hc_mm), circumference_px=rounded(b.hc_px),
+            calibrated=calibrated,
+            bpd_mm=rounded(b.bpd_mm), ofd_mm=rounded(b.ofd_mm), bpd_px=rounded(b.bpd_px), ofd_px=rounded(b.ofd_px),
+            cephalic_index=rounded(b.cephalic_index, 1),
+            ellipse={"center_x_px": rounded(e.center_x), "center_y_px": rounded(e.center_y),
+                     "semi_major_px": rounded(e.semi_major), "semi_minor_px": rounded(e.semi_minor),
+                     "angle_deg": rounded(e.angle_deg)},
+            pixel_size_mm=None if spacing is None else rounded(spacing.x_mm, 6),
+            pixel_size_y_mm=None if spacing is None else rounded(spacing.y_mm, 6),
+            pixel_size_source=None if spacing is None else "dicom" if spacing.source.startswith("dicom") else "form",
+            gestational_age=gestational_age,
+            centile=None if m.centile is None else m.centile.to_dict(),
+            confidence=round(q.confidence, 3), image_quality=q.verdict, quality_flags=list(q.flags),
+            quality_signals=q.to_dict(),
+            processing_time=f"{m.seconds:.2f}s", processing_time_ms=round(m.seconds * 1000.0, 1),
+            image={"width": m.image.width, "height": m.image.height, "format": m.image.format,
+                   "frame": m.image.frame, "n_frames": m.image.n_frames},
+            model={"name": model_name, "version": model_version},
+        )
+        fields["summary"] = summary_rows(fields)
+        return cls.model_validate({**fields, **extra})
+
+
+_SPACING_SOURCES = {"form": "entered", "dicom": "from the DICOM file"}
+
+
+def _length(f: dict, key: str) -> str:
+    mm = f[f"{key}_mm"]
+    return f"{mm:.1f} mm" if mm is not None else f"{f[f'{key}_px']:.1f} px"
+
+
+def _value_or_reason(label: str, value: str | None, reason: str | None) -> dict:
+    return {"label": label, "value": value, "note": False} if value is not None else \
+        {"label": label, "value": reason or "", "note": True}
+
+
+def summary_rows(f: dict) -> list[dict]:
+    """The rows under the HC on the page; a note row says why a value is missing."""
+    rows = [{"label": "BPD", "value": _length(f, "bpd"), "note": False},
+            {"label": "OFD", "value": _length(f, "ofd"), "note": False},
+            {"label": "Cephalic index", "value": f"{f['cephalic_index']:.1f}", "note": False}]
+    ga = f["gestational_age"]
+    if ga is None:
+        rows.append({"label": "Gestational age", "value": "needs the pixel size", "note": True})
+    else:
+        h, ig = ga["hadlock"], ga["intergrowth21"]
+        band = f"{h['ga_text']} (±2 SD {h['low_text']} to {h['high_text']})" if h["ga_weeks"] is not None else None
+        rows.append(_value_or_reason("GA (Hadlock)", band, h["reason"]))
+        rows.append(_value_or_reason("GA (INTERGROWTH-21st)", ig["ga_text"], ig["reason"]))
+    c = f["centile"]
+    if c is not None:
+        place = f"z {c['z']:+.2f}, centile {c['centile']:.1f} ({c['classification']})" if c["z"] is not None else None
+        rows.append(_value_or_reason(f"HC at {c['ga_text']}", place, c["reason"]))
+    spacing = None
+    if f["pixel_size_mm"] is not None:
+        spacing = f"{f['pixel_size_mm']:g} mm/pixel ({_SPACING_SOURCES[f['pixel_size_source']]})"
+    rows.append(_value_or_reason("Pixel size", spacing, "not given"))
+    rows.append({"label": "Processing time", "value": f["processing_time"], "note": False})
+    return rows
+
+
+class MeasurementAnswer(MeasurementRecord):
+    """The record as ``POST /`` sends it: with the transport's request id and, when asked, the overlay."""
+
+    request_id: str = Field(description="Also in the X-Request-ID header; quote it when reporting a problem.")
+    overlay_png_base64: str | None = Field(
+        default=None, description="The image with the fitted ellipse and axes; only with overlay=1.",
+        json_schema_extra={"contentEncoding": "base64", "contentMediaType": "image/png"})
+
+    def to_json(self) -> dict[str, Any]:
+        # The overlay is absent rather than null when it was not asked for.
+        return self.model_dump(mode="json", exclude=None if self.overlay_png_base64 else {"overlay_png_base64"})
+
+
+# Presentation-only keys that a flat table leaves out.
+_NOT_IN_CSV = {"summary"}
+
+
+def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{prefix}.{key}" if prefix else key, out)
+    elif isinstance(value, list):
+        out[prefix] = "; ".join(map(str, value))
+    else:
+        out[prefix] = value
+    return out
+
+
+def flat_row(record: MeasurementRecord) -> dict[str, Any]:
+    """The record as one CSV row: nested keys joined with dots, lists joined with '; '."""
+    data = record.to_json()
+    return _flatten({k: v for k, v in data.items() if k not in _NOT_IN_CSV}, "", {})
+
+
+def _columns(model: type[BaseModel], prefix: str = "") -> list[str]:
+    columns = []
+    for name, info in model.model_fields.items():
+        key = f"{prefix}.{name}" if prefix else name
+        nested = [t for t in getattr(info.annotation, "__args__", (info.annotation,))
+                  if isinstance(t, type) and issubclass(t, BaseModel)]
+        columns += _columns(nested[0], key) if nested else [key]
+    return columns
+
+
+def csv_columns() -> list[str]:
+    """The columns of :func:`flat_row`, derived from the record's fields (stable when values are null)."""
+    return [c for c in _columns(MeasurementRecord) if c.split(".")[0] not in _NOT_IN_CSV]

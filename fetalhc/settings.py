@@ -1,0 +1,110 @@
+"""The one settings object: every environment variable the project reads, read once, here.
+
+``Settings.from_env()`` is called by the entry points (``app.py``/gunicorn, the command-line
+tools); everything else receives the object. :data:`DOCUMENTED` lists each variable with its
+default and meaning; ``docs/configuration.md`` is checked against it by a test.
+"""
+from __future__ import annotations
+
+import math
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = PROJECT_ROOT / "Trained_models" / "dag_vnet"
+RUNTIMES = ("openvino", "onnx", "tensorflow")  # in order of preference
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the app cannot start with."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str
+    meaning: str
+
+
+# Every variable read anywhere in the project, in the order of docs/configuration.md.
+DOCUMENTED = (
+    Variable("PORT", "8080", "port to listen on (`python app.py` listens on `HOST`, default `127.0.0.1`)"),
+    Variable("HOST", "127.0.0.1", "address `python app.py` listens on (gunicorn listens on all addresses)"),
+    Variable("FETALHC_MODEL_DIR", "Trained_models/dag_vnet", "model folder (`model.onnx` or SavedModel, `model_card.json`)"),
+    Variable("FETALHC_RUNTIME", "OpenVINO if `model.onnx` exists", "`openvino`, `onnx` or `tensorflow`: what runs the network"),
+    Variable("FETALHC_THREADS", "2", "threads one prediction uses"),
+    Variable("FETALHC_MAX_UPLOAD_MB", "32", "largest request body; larger uploads get 413"),
+    Variable("FETALHC_MAX_PIXELS", "40000000", "largest image (width x height); larger images get 415"),
+    Variable("FETALHC_API_KEY", "unset", "when set, JSON clients must send it in `X-API-Key`"),
+    Variable("FETALHC_RATE_LIMIT", "unset (off)", "uploads per client, e.g. `60/minute`"),
+    Variable("FETALHC_PROXY_COUNT", "0", "reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` are trusted (App Runner: `1`)"),
+    Variable("FETALHC_SECRET_KEY", "random", "signs the form's CSRF session; set one value for all instances when running more than one"),
+    Variable("GUNICORN_WORKERS", "2", "worker processes, each with its own copy of the model"),
+    Variable("GUNICORN_THREADS", "1", "threads per worker"),
+    Variable("GUNICORN_TIMEOUT", "120", "seconds before a silent worker is restarted"),
+    Variable("HC18_DIR", "`../shared/hc18`, else `dataset/`", "the HC18 folder for data scripts, training, evaluation and tests"),
+)
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, kind: type, minimum: float):
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a {'whole ' if kind is int else ''}number") from None
+    if not math.isfinite(value) or value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the environment sets, with the project's fixed limits beside it."""
+
+    model_dir: Path = DEFAULT_MODEL_DIR
+    runtime: str | None = None            # None: the first of RUNTIMES that can run the model
+    threads: int = 2                      # App Runner's 2 vCPUs
+    max_upload_bytes: int = 32 * 1024 * 1024
+    max_pixels: int = 40_000_000          # far above any ultrasound export
+    api_key: str | None = None
+    rate_limit: str | None = None
+    proxy_count: int = 0
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    hc18_dir: Path | None = None
+    port: int = 8080
+    host: str = "127.0.0.1"
+    gunicorn_workers: int = 2
+    gunicorn_threads: int = 1
+    gunicorn_timeout: int = 120
+    # Plausible request values, checked once by the predictor (not environment settings).
+    pixel_size_mm_range: tuple[float, float] = (0.01, 2.0)
+    ga_weeks_range: tuple[float, float] = (10.0, 45.0)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        runtime = environ.get("FETALHC_RUNTIME", "").strip().lower() or None
+        if runtime is not None and runtime not in RUNTIMES:
+            raise ConfigError(f"FETALHC_RUNTIME={runtime!r} is not one of {', '.join(RUNTIMES)}")
+        max_upload_mb = _number(environ, "FETALHC_MAX_UPLOAD_MB", 32, float, 0.001)
+        return cls(
+            model_dir=Path(environ.get("FETALHC_MODEL_DIR") or DEFAULT_MODEL_DIR),
+            runtime=runtime,
+            threads=_number(environ, "FETALHC_THREADS", 2, int, 1),
+            max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+            max_pixels=_number(environ, "FETALHC_MAX_PIXELS", 40_000_000, int, 256),
+            api_key=environ.get("FETALHC_API_KEY") or None,
+            rate_limit=environ.get("FETALHC_RATE_LIMIT") or None,
+            proxy_count=_number(environ, "FETALHC_PROXY_COUNT", 0, int, 0),
+            secret_key=environ.get("FETALHC_SECRET_KEY") or secrets.token_hex(32),
+            hc18_dir=Path(environ["HC18_DIR"]) if environ.get("HC18_DIR") else None,
+            port=_number(environ, "PORT", 8080, int, 1),
+            host=environ.get("HOST") or "127.0.0.1",
+            gunicorn_workers=_number(environ, "GUNICORN_WORKERS", 2, int, 1),
+            gunicorn_threads=_number(environ, "GUNICORN_THREADS", 1, int, 1),
+            gunicorn_timeout=_number(environ, "GUNICORN_TIMEOUT", 120, int, 1),
+        )
