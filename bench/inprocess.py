@@ -10,6 +10,7 @@ Prints one JSON object on its last line.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -41,10 +42,12 @@ def runtime_figures(runtime: str, image: Path, pixel_size_mm: float, reps: int) 
         from fetalhc.imaging import load_image
         from fetalhc.predictor import load_predictor
 
-        served = load_predictor(Settings(), runtime=runtime)  # what the app serves
+        served = load_predictor(Settings(), runtime=runtime)  # what the app serves: every stage, the interval
+        one_stage = dataclasses.replace(served, refiner=None, uncertainty=None)  # stage 1 alone, as before
         flipped = load_predictor(Settings(), runtime=runtime, flip_tta=True)  # the optional flip averaging
         forward = {1: lambda: served.segmenter.predict_batch(x1), BATCH: lambda: served.segmenter.predict_batch(x16)}
         e2e = {f"{runtime}": lambda: served.measure(load_image(data), pixel_size_mm),
+               f"{runtime}, stage 1 only": lambda: one_stage.measure(load_image(data), pixel_size_mm),
                f"{runtime}, with flip TTA": lambda: flipped.measure(load_image(data), pixel_size_mm)}
     model_only = {f"batch_{n}": summary_ms(time_calls(fn, reps if n == 1 else max(2, reps // 4),
                                                       warmup=3 if n == 1 else 1))

@@ -25,13 +25,11 @@ from fetalhc.imaging.types import LoadedImage, PixelSpacing
 from fetalhc.measurement import Biometry, Ellipse, NoHeadFoundError, measure_head
 from fetalhc.measurement.frame import MapFrame
 from fetalhc.measurement.quality import REJECT_CONFIDENCE
-from fetalhc.model.constants import CROP_MARGIN, INPUT_SIZE
+from fetalhc.measurement.uncertainty import Trust, Uncertainty, judge
+from fetalhc.model.constants import CROP_MARGIN, INPUT_SIZE, STAGE2_DIR
 from fetalhc.model.loader import Segmenter, load_segmenter
 from fetalhc.record import MeasurementRecord
 from fetalhc.settings import Settings
-
-
-STAGE2_DIR = "stage2"  # inside the model folder: the second stage's network and card
 
 
 class InvalidParameterError(ValueError):
@@ -54,18 +52,21 @@ class Measurement:
     intergrowth_ga: IntergrowthGaEstimate | None
     centile: HcCentile | None             # only when a gestational age was given
     seconds: float
+    trust: Trust                          # interval, confidence, verdict and its reasons
     coarse: Biometry | None = None        # stage 1's own fit, with two stages
     refined: bool = False                 # stage 2 made ``biometry`` (else it saw no head)
 
     @property
     def stage_disagreement(self) -> float | None:
-        """|HC of stage 1 - HC of stage 2| / HC of stage 2 (pixels); 1 when stage 2 saw no head;
-        None with one stage."""
-        if self.coarse is None:
-            return None
-        if not self.refined:
-            return 1.0
-        return abs(self.coarse.hc_px - self.biometry.hc_px) / self.biometry.hc_px
+        return stage_disagreement(self.biometry, self.coarse, self.refined)
+
+
+def stage_disagreement(biometry: Biometry, coarse: Biometry | None, refined: bool) -> float | None:
+    """|HC of stage 1 - HC of stage 2| / HC of stage 2 (pixels); 1 when stage 2 saw no head; None
+    with one stage."""
+    if coarse is None:
+        return None
+    return abs(coarse.hc_px - biometry.hc_px) / biometry.hc_px if refined else 1.0
 
 
 def _check_range(field: str, value: float, limits: tuple[float, float], what: str) -> None:
@@ -82,6 +83,7 @@ class HeadPredictor:
     segmenter: Segmenter                 # stage 1: the whole image
     settings: Settings
     refiner: Segmenter | None = None     # stage 2: a window around the stage-1 head
+    uncertainty: Uncertainty | None = None  # the calibrated interval of the two stages
 
     @property
     def name(self) -> str:
@@ -117,8 +119,9 @@ class HeadPredictor:
             igga = ga_from_hc(biometry.hc_mm)
             if ga_weeks is not None:
                 centile = hc_centile(biometry.hc_mm, ga_weeks)
-        return Measurement(image, spacing, biometry, hadlock, igga, centile, time.perf_counter() - started, coarse,
-                           refined)
+        trust = judge(biometry, stage_disagreement(biometry, coarse, refined), refined, self.uncertainty)
+        return Measurement(image, spacing, biometry, hadlock, igga, centile, time.perf_counter() - started, trust,
+                           coarse, refined)
 
     def segment(self, gray: np.ndarray, spacing: PixelSpacing | None) -> tuple[Biometry, Biometry | None, bool]:
         """The head's biometry, stage 1's own (with two stages), and whether stage 2 made the first."""
@@ -165,4 +168,4 @@ def load_predictor(settings: Settings | None = None, model_dir=None, runtime: st
     options = dict(flip_tta=flip_tta, runtime=runtime or settings.runtime, threads=threads or settings.threads)
     segmenter = load_segmenter(model_dir, **options)
     refiner = load_segmenter(model_dir / STAGE2_DIR, **options) if (model_dir / STAGE2_DIR).is_dir() else None
-    return HeadPredictor(segmenter, settings, refiner)
+    return HeadPredictor(segmenter, settings, refiner, Uncertainty.load(model_dir) if refiner else None)

@@ -118,6 +118,16 @@ class MeasurementRecord(_Record):
     circumference_unit: Literal["mm", "px"]
     circumference_mm: float | None
     circumference_px: float
+    circumference_interval_mm: tuple[float, float] | None = Field(
+        description="Calibrated prediction interval [low, high] of the HC in mm, at circumference_interval_level; "
+                    "null when uncalibrated or when the model has no calibrated interval.")
+    circumference_interval_px: tuple[float, float] | None = Field(
+        description="The same interval in pixels; null only when the model has no calibrated interval.")
+    circumference_interval_level: float | None = Field(
+        description="Coverage the interval was calibrated for on held-out subjects, e.g. 0.9.")
+    stage_disagreement: float | None = Field(
+        description="|HC of stage 1 - HC of stage 2| / HC: the measured uncertainty the interval and verdict "
+                    "follow (1 when the fine stage saw no head); null with a one-stage model.")
     calibrated: bool = Field(description="False when no pixel size was given or found in the DICOM file.")
     bpd_mm: float | None
     ofd_mm: float | None
@@ -132,9 +142,11 @@ class MeasurementRecord(_Record):
     centile: CentileRecord | None = Field(
         description="HC on the INTERGROWTH-21st standard at the given gestational age; null without "
                     "ga_weeks or pixel size.")
-    confidence: float = Field(ge=0, le=1)
-    image_quality: Verdict
-    quality_flags: list[str]
+    confidence: float = Field(ge=0, le=1, description=(
+        "With a calibrated interval: the calibrated probability that the HC is within 2 % of an expert's, "
+        "halved when a plausibility check fails; else the segmentation's own evidence."))
+    image_quality: Verdict = Field(description="How far to trust the answer; quality_flags say why.")
+    quality_flags: list[str] = Field(description="The reasons for the verdict (empty when Good).")
     quality_signals: QualitySignalsRecord
     processing_time: str = Field(examples=["0.41s"])
     processing_time_ms: float = Field(description="Decoding and analysis, in milliseconds.")
@@ -148,7 +160,7 @@ class MeasurementRecord(_Record):
     @classmethod
     def of(cls, m: "Measurement", model_name: str, model_version: str, **extra: Any) -> "MeasurementRecord":
         """The record of one measurement; ``extra`` are the fields a subclass adds."""
-        b, e, q = m.biometry, m.biometry.ellipse, m.biometry.quality
+        b, e, q, t = m.biometry, m.biometry.ellipse, m.biometry.quality, m.trust
         calibrated = b.hc_mm is not None
         spacing = m.spacing
         gestational_age = None
@@ -158,6 +170,8 @@ class MeasurementRecord(_Record):
             circumference=f"{b.hc_mm if calibrated else b.hc_px:.2f}",
             circumference_unit="mm" if calibrated else "px",
             circumference_mm=rounded(b.hc_mm), circumference_px=rounded(b.hc_px),
+            circumference_interval_mm=_rounded_pair(t.interval_mm), circumference_interval_px=_rounded_pair(t.interval_px),
+            circumference_interval_level=t.level, stage_disagreement=rounded(m.stage_disagreement, 4),
             calibrated=calibrated,
             bpd_mm=rounded(b.bpd_mm), ofd_mm=rounded(b.ofd_mm), bpd_px=rounded(b.bpd_px), ofd_px=rounded(b.ofd_px),
             cephalic_index=rounded(b.cephalic_index, 1),
@@ -169,7 +183,7 @@ class MeasurementRecord(_Record):
             pixel_size_source=None if spacing is None else "dicom" if spacing.source.startswith("dicom") else "form",
             gestational_age=gestational_age,
             centile=None if m.centile is None else m.centile.to_dict(),
-            confidence=round(q.confidence, 3), image_quality=q.verdict, quality_flags=list(q.flags),
+            confidence=round(t.confidence, 3), image_quality=t.verdict, quality_flags=list(t.reasons),
             quality_signals=q.to_dict(),
             processing_time=f"{m.seconds:.2f}s", processing_time_ms=round(m.seconds * 1000.0, 1),
             image={"width": m.image.width, "height": m.image.height, "format": m.image.format,
@@ -178,6 +192,10 @@ class MeasurementRecord(_Record):
         )
         fields["summary"] = summary_rows(fields)
         return cls.model_validate({**fields, **extra})
+
+
+def _rounded_pair(pair: tuple[float, float] | None) -> tuple[float, float] | None:
+    return None if pair is None else (rounded(pair[0]), rounded(pair[1]))
 
 
 _SPACING_SOURCES = {"form": "entered", "dicom": "from the DICOM file"}
@@ -195,7 +213,13 @@ def _value_or_reason(label: str, value: str | None, reason: str | None) -> dict:
 
 def summary_rows(f: dict) -> list[dict]:
     """The rows under the HC on the page; a note row says why a value is missing."""
-    rows = [{"label": "BPD", "value": _length(f, "bpd"), "note": False},
+    rows = []
+    interval = f["circumference_interval_mm"] or f["circumference_interval_px"]
+    if interval is not None:
+        unit = "mm" if f["circumference_interval_mm"] else "px"
+        rows.append({"label": f"HC {f['circumference_interval_level']:.0%} interval",
+                     "value": f"{interval[0]:.1f} to {interval[1]:.1f} {unit}", "note": False})
+    rows += [{"label": "BPD", "value": _length(f, "bpd"), "note": False},
             {"label": "OFD", "value": _length(f, "ofd"), "note": False},
             {"label": "Cephalic index", "value": f"{f['cephalic_index']:.1f}", "note": False}]
     ga = f["gestational_age"]
@@ -235,33 +259,41 @@ class MeasurementAnswer(MeasurementRecord):
 _NOT_IN_CSV = {"summary"}
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(item, f"{prefix}.{key}" if prefix else key, out)
-    elif isinstance(value, list):
-        out[prefix] = "; ".join(map(str, value))
-    else:
-        out[prefix] = value
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    for t in getattr(annotation, "__args__", (annotation,)):
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            return t
+    return None
+
+
+def _is_pair(annotation: Any) -> bool:
+    return any(getattr(t, "__origin__", None) is tuple for t in getattr(annotation, "__args__", (annotation,)))
+
+
+def _flatten(record: BaseModel | None, model: type[BaseModel], prefix: str, out: dict[str, Any]) -> dict[str, Any]:
+    for name, info in model.model_fields.items():
+        if name in _NOT_IN_CSV:
+            continue
+        key = f"{prefix}.{name}" if prefix else name
+        value = None if record is None else getattr(record, name)
+        nested = _nested_model(info.annotation)
+        if nested is not None:
+            _flatten(value, nested, key, out)
+        elif _is_pair(info.annotation):  # an interval: one column per bound
+            out[f"{key}_low"], out[f"{key}_high"] = value if value is not None else (None, None)
+        elif isinstance(value, list):
+            out[key] = "; ".join(map(str, value))
+        else:
+            out[key] = value
     return out
 
 
 def flat_row(record: MeasurementRecord) -> dict[str, Any]:
-    """The record as one CSV row: nested keys joined with dots, lists joined with '; '."""
-    data = record.to_json()
-    return _flatten({k: v for k, v in data.items() if k not in _NOT_IN_CSV}, "", {})
-
-
-def _columns(model: type[BaseModel], prefix: str = "") -> list[str]:
-    columns = []
-    for name, info in model.model_fields.items():
-        key = f"{prefix}.{name}" if prefix else name
-        nested = [t for t in getattr(info.annotation, "__args__", (info.annotation,))
-                  if isinstance(t, type) and issubclass(t, BaseModel)]
-        columns += _columns(nested[0], key) if nested else [key]
-    return columns
+    """The record as one CSV row: nested keys joined with dots, an interval as ``_low`` and ``_high``
+    columns, lists joined with '; '."""
+    return _flatten(record, MeasurementRecord, "", {})
 
 
 def csv_columns() -> list[str]:
-    """The columns of :func:`flat_row`, derived from the record's fields (stable when values are null)."""
-    return [c for c in _columns(MeasurementRecord) if c.split(".")[0] not in _NOT_IN_CSV]
+    """The columns of :func:`flat_row`, derived from the record's fields."""
+    return list(_flatten(None, MeasurementRecord, "", {}))

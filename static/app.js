@@ -65,7 +65,10 @@
   function flatten(obj, prefix, out) {
     for (const [k, v] of Object.entries(obj)) {
       const key = prefix ? prefix + "." + k : k;
-      if (v !== null && typeof v === "object" && !Array.isArray(v)) flatten(v, key, out);
+      if (/_interval_(mm|px)$/.test(key)) { // an interval: one column per bound, as the batch CSV
+        out[key + "_low"] = v === null ? "" : String(v[0]);
+        out[key + "_high"] = v === null ? "" : String(v[1]);
+      } else if (v !== null && typeof v === "object" && !Array.isArray(v)) flatten(v, key, out);
       else out[key] = Array.isArray(v) ? v.join("; ") : v === null ? "" : String(v);
     }
     return out;

@@ -34,12 +34,12 @@ def segmenter(model_dir):
 
 
 @pytest.fixture(scope="session")
-def predictor(segmenter):
-    """The committed model behind the one measurement road, with the default limits."""
-    from fetalhc.predictor import HeadPredictor
+def predictor(model_dir):
+    """The committed model (every stage, its calibrated interval) behind the one measurement road."""
+    from fetalhc.predictor import load_predictor
     from fetalhc.settings import Settings
 
-    return HeadPredictor(segmenter, Settings())
+    return load_predictor(Settings(), model_dir=model_dir)
 
 
 def _copy_mini_hc18(hc18, dest, n: int = 12):

@@ -1,4 +1,4 @@
-"""OpenVINO and ONNX Runtime serve the same network as the SavedModel, without TensorFlow.
+"""OpenVINO and ONNX Runtime serve the same networks (both stages) as the SavedModels, without TensorFlow.
 
 The runtimes are compared on a fixed subset of the development images: every 20th row of
 the data set CSV (``dataset/hc18_dataset.csv``, 798 rows -> 40 images) when it exists, else of
@@ -17,9 +17,12 @@ import pytest
 
 from fetalhc.data.dataset import DEFAULT_DATASET_CSV
 from fetalhc.imaging import load_image_file
-from fetalhc.imaging.types import PixelSpacing
-from fetalhc.measurement import NoHeadFoundError, measure_head
-from fetalhc.model.loader import load_segmenter
+from fetalhc.imaging.types import LoadedImage
+from fetalhc.measurement import NoHeadFoundError
+from fetalhc.measurement.frame import MapFrame
+from fetalhc.model.constants import CROP_MARGIN, INPUT_SIZE
+from fetalhc.predictor import load_predictor
+from fetalhc.settings import Settings
 
 EVERY_NTH = 20
 PROB_TOLERANCE = 1e-4
@@ -38,38 +41,42 @@ def dev_images(hc18) -> list[tuple[str, float]]:
     return list(rows)[::EVERY_NTH]
 
 
-def _hc_mm(prob: np.ndarray, shape: tuple[int, int], pixel_size_mm: float) -> float | None:
+def _windows(predictor, gray: np.ndarray, pixel_size_mm: float):
+    """The answer's HC, stage 1's map, and stage 2's map of the window around stage 1's ellipse."""
     try:
-        return measure_head(prob, shape, PixelSpacing(pixel_size_mm, pixel_size_mm, "csv")).hc_mm
+        m = predictor.measure(LoadedImage(gray, None, "png"), pixel_size_mm)
     except NoHeadFoundError:
-        return None
+        return None, None, None
+    stage1 = predictor.segmenter.predict(gray)
+    stage2 = None
+    if predictor.refiner is not None:
+        frame = MapFrame.around(m.coarse.ellipse, gray.shape, INPUT_SIZE, CROP_MARGIN)
+        stage2 = predictor.refiner.predict_batch((frame.extract(gray) / np.float32(255.0))[None])[0]
+    return m.biometry.hc_mm, stage1, stage2
 
 
 @pytest.fixture(scope="module")
-def savedmodel_answers(hc18, model_dir, dev_images) -> list[tuple[np.ndarray, float | None]]:
-    """(probability map, HC in mm) of each compared image from the SavedModel in TensorFlow."""
-    tf = load_segmenter(model_dir, runtime="tensorflow")
-    answers = []
-    for name, pixel_size_mm in dev_images:
-        gray = load_image_file(hc18 / "training_set" / name).pixels
-        prob = tf.predict(gray)
-        answers.append((prob, _hc_mm(prob, gray.shape, pixel_size_mm)))
-    return answers
+def savedmodel_answers(hc18, model_dir, dev_images):
+    """(HC in mm, stage-1 map, stage-2 map) of each compared image from the SavedModels in TensorFlow."""
+    tf = load_predictor(Settings(), model_dir=model_dir, runtime="tensorflow")
+    return [_windows(tf, load_image_file(hc18 / "training_set" / name).pixels, size) for name, size in dev_images]
 
 
 @pytest.mark.parametrize("runtime", ["openvino", "onnx"])
 def test_onnx_runtime_matches_savedmodel_on_dev_images(hc18, model_dir, dev_images, savedmodel_answers, runtime):
-    segmenter = load_segmenter(model_dir, runtime=runtime)
-    assert segmenter.runtime == runtime
+    """Every stage of the served model, and the answer, as in TensorFlow."""
+    predictor = load_predictor(Settings(), model_dir=model_dir, runtime=runtime)
+    assert predictor.segmenter.runtime == runtime
     worst_prob = worst_hc = 0.0
-    for (name, pixel_size_mm), (p_tf, hc_tf) in zip(dev_images, savedmodel_answers):
+    for (name, pixel_size_mm), (hc_tf, *maps_tf) in zip(dev_images, savedmodel_answers):
         gray = load_image_file(hc18 / "training_set" / name).pixels
-        prob = segmenter.predict(gray)
-        worst_prob = max(worst_prob, float(np.abs(prob - p_tf).max()))
-        hc = _hc_mm(prob, gray.shape, pixel_size_mm)
+        hc, *maps = _windows(predictor, gray, pixel_size_mm)
         assert (hc is None) == (hc_tf is None), name
         if hc is not None:
             worst_hc = max(worst_hc, abs(hc - hc_tf))
+            for prob, prob_tf in zip(maps, maps_tf):
+                if prob_tf is not None:
+                    worst_prob = max(worst_prob, float(np.abs(prob - prob_tf).max()))
     assert worst_prob <= PROB_TOLERANCE, worst_prob
     assert worst_hc <= HC_TOLERANCE_MM, worst_hc
 
@@ -80,10 +87,10 @@ def test_serving_through_model_onnx_never_imports_tensorflow(model_dir):
         "import numpy as np\n"
         "import fetalhc.predictor, fetalhc.imaging, fetalhc.measurement, fetalhc.clinical, fetalhc.overlay\n"
         "import fetalhc.model.preprocess, fetalhc.web\n"
-        "from fetalhc.model.loader import load_segmenter\n"
-        f"s = load_segmenter({str(model_dir)!r})\n"
-        "s.predict(np.zeros((540, 800), np.uint8))\n"
-        "print(s.runtime, sorted(m for m in ('tensorflow', 'keras', 'tf2onnx') if m in sys.modules))\n"
+        "from fetalhc.predictor import load_predictor\n"
+        f"p = load_predictor(model_dir={str(model_dir)!r})\n"
+        "p.segmenter.predict(np.zeros((540, 800), np.uint8))\n"
+        "print(p.segmenter.runtime, sorted(m for m in ('tensorflow', 'keras', 'tf2onnx') if m in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "FETALHC_RUNTIME"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)

@@ -18,8 +18,10 @@ from tqdm import tqdm
 
 from fetalhc.data.annotations import outline_ellipse
 from fetalhc.data.dataset import DEFAULT_DATASET_CSV, read_dataset_table, read_gray
+from fetalhc.data.split import VALIDATION_PARTS, part_of_validation
 from fetalhc.evaluation.metrics import score_image, summary
 from fetalhc.evaluation.plots import bland_altman, comparison_overlay
+from fetalhc.evaluation.trust import statistics
 from fetalhc.imaging import load_image_file
 from fetalhc.measurement import Ellipse, NoHeadFoundError
 from fetalhc.model.loader import CARD_NAME
@@ -41,15 +43,21 @@ def evaluate_table(table: pd.DataFrame, predictor: HeadPredictor, progress: bool
         row = {"filename": r.filename, "subject": r.subject, "pixel_size_mm": r.pixel_size_mm,
                "hc_ref_mm": ref.perimeter * r.pixel_size_mm}
         try:
-            b = predictor.measure(image, r.pixel_size_mm).biometry
+            m = predictor.measure(image, r.pixel_size_mm)
+            b, t = m.biometry, m.trust
             s = score_image(b.ellipse, ref, image.pixels.shape, r.pixel_size_mm)
             row.update(hc_pred_mm=b.hc_mm, difference_mm=b.hc_mm - row["hc_ref_mm"],
                        abs_difference_mm=abs(b.hc_mm - row["hc_ref_mm"]), dice=s.dice,
-                       hausdorff_mm=s.hausdorff_mm, confidence=b.quality.confidence,
-                       verdict=b.quality.verdict, found=True,
+                       hausdorff_mm=s.hausdorff_mm, confidence=t.confidence,
+                       verdict=t.verdict, found=True, stage_disagreement=m.stage_disagreement,
+                       hc_coarse_mm=None if m.coarse is None else m.coarse.hc_mm,
                        center_x_px=b.ellipse.center_x, center_y_px=b.ellipse.center_y,
                        semi_major_px=b.ellipse.semi_major, semi_minor_px=b.ellipse.semi_minor,
                        angle_deg=b.ellipse.angle_deg)
+            if t.interval_mm is not None:
+                low, high = t.interval_mm
+                row.update(interval_low_mm=low, interval_high_mm=high, interval_width_mm=high - low,
+                           covered=bool(low <= row["hc_ref_mm"] <= high))
         except NoHeadFoundError:
             row.update(hc_pred_mm=np.nan, difference_mm=-row["hc_ref_mm"], abs_difference_mm=row["hc_ref_mm"],
                        dice=0.0, hausdorff_mm=np.nan, confidence=0.0, verdict="None", found=False)
@@ -62,6 +70,7 @@ def evaluate_table(table: pd.DataFrame, predictor: HeadPredictor, progress: bool
     result["by_verdict"] = {
         v: {"n": int(len(g)), "abs_difference_mm_mean": round(float(g["abs_difference_mm"].mean()), 3)}
         for v, g in per_image.groupby("verdict")}
+    result["trust"] = {k: round(v, 4) for k, v in statistics(per_image).items()}
     return per_image, result
 
 
@@ -94,6 +103,7 @@ def format_summary(result: dict) -> str:
         f"Hausdorff distance:     {h['mean']:.2f} +/- {h['sd']:.2f} mm",
         "by quality verdict:     " + ", ".join(f"{k}: n={v['n']}, mean |diff| {v['abs_difference_mm_mean']:.2f} mm"
                                              for k, v in result["by_verdict"].items()),
+        "trust:                  " + ", ".join(f"{k} {v:.3g}" for k, v in result["trust"].items()),
     ]
     return "\n".join(lines)
 
@@ -103,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=Path, default=None, help="SavedModel folder (default Trained_models/dag_vnet)")
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
     p.add_argument("--split", default="validation", choices=["validation", "train", "all"])
+    p.add_argument("--part", default=None, choices=[name for name, _ in VALIDATION_PARTS],
+                   help="only this part of the validation subjects (fetalhc/data/split.py)")
     p.add_argument("--out", type=Path, default=Path("runs/evaluation"))
     p.add_argument("--tta", action="store_true", help="average with the prediction on the mirrored image")
     p.add_argument("--update-card", action="store_true", help="store the summary in the model card")
@@ -111,11 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     table = read_dataset_table(args.dataset_csv)
     if args.split != "all":
         table = table[table["split"] == args.split]
+    if args.part:
+        table = part_of_validation(table, args.part)
     predictor = load_predictor(Settings.from_env(), model_dir=args.model, flip_tta=args.tta)
     per_image, result = evaluate_table(table, predictor)
     args.out.mkdir(parents=True, exist_ok=True)
     per_image.to_csv(args.out / "per_image.csv", index=False)
-    result.update(split=args.split, subjects=int(table["subject"].nunique()), flip_tta=args.tta,
+    result.update(split=args.split, part=args.part, subjects=int(table["subject"].nunique()), flip_tta=args.tta,
                   command="python -m fetalhc.evaluation.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
                   date=date.today().isoformat())
     (args.out / "summary.json").write_text(json.dumps(result, indent=2))
@@ -124,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_card:
         card_path = predictor.segmenter.path / CARD_NAME
         card = json.loads(card_path.read_text()) if card_path.exists() else {}
-        card.setdefault("metrics", {})[args.split + ("_flip_tta" if args.tta else "")] = result
+        card.setdefault("metrics", {})["_".join(filter(None, (args.split, args.part, "flip_tta" if args.tta else "")))] = result
         card_path.write_text(json.dumps(card, indent=2))
         print(f"updated {card_path}")
     return 0

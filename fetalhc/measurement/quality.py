@@ -19,6 +19,7 @@ from fetalhc.measurement.geometry import Ellipse
 PLAUSIBLE_HC_MM = (40.0, 400.0)
 CLIPPED_FRACTION_LIMIT = 0.02   # more than 2 % of the ellipse outside the image: part of the head is estimated
 MIN_CEPHALIC_INDEX = 60.0       # below this the region is too elongated for a head section
+ELLIPTICAL_IOU = 0.95           # a skull section agrees with its fitted ellipse at least this well
 GOOD_CONFIDENCE = 0.85
 FAIR_CONFIDENCE = 0.60
 # Evidence below this means the "head" is a guess on an image without one: a blank frame scores about 0.3 with
@@ -90,7 +91,7 @@ def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, frame
     plausible = None if hc_mm is None else bool(PLAUSIBLE_HC_MM[0] <= hc_mm <= PLAUSIBLE_HC_MM[1])
 
     flags = []
-    if iou < 0.95:
+    if iou < ELLIPTICAL_IOU:
         flags.append(f"segmented region is not elliptical (agreement with fitted ellipse {iou:.0%})")
     if mean_prob < 0.9:
         flags.append(f"the network is unsure of the head region (mean probability {mean_prob:.2f})")

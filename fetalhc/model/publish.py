@@ -1,9 +1,11 @@
 """Publish a training run as the app's model: ``python -m fetalhc.model.publish --run runs/NAME``.
 
-Exports the run's best checkpoint as a SavedModel, its ONNX copy ``model.onnx`` (the default
-serving runtime, fetalhc/model/onnx_export.py) and writes ``model_card.json`` beside them
-(architecture, parameters, preprocessing, data split, training command and epochs, date).
-Validation metrics are added by ``python -m fetalhc.evaluation.evaluate --update-card``.
+Exports the run's kept checkpoint (``train --keep``: the best or the last epoch) as a SavedModel,
+its ONNX copy ``model.onnx`` (the default serving runtime, fetalhc/model/onnx_export.py) and
+writes ``model_card.json`` beside them (architecture, parameters, preprocessing, data split,
+training command and epochs, date). ``--stage 2`` publishes a second stage into the ``stage2/``
+folder of an existing model folder. Validation metrics are added by
+``python -m fetalhc.evaluation.evaluate --update-card``.
 """
 from __future__ import annotations
 
@@ -19,27 +21,44 @@ import pandas as pd
 from fetalhc import __version__
 from fetalhc.data.dataset import DEFAULT_DATASET_CSV, read_dataset_table
 from fetalhc.data.split import SPLIT_SEED, VALIDATION_FRACTION
+from fetalhc.model.constants import CROP_MARGIN, STAGE2_DIR
 from fetalhc.model.loader import CARD_NAME
 from fetalhc.paths import DEFAULT_MODEL_DIR
 
+_INPUTS = {
+    1: "grayscale uint8 image resized to 256x256 (cv2.INTER_AREA, aspect not kept), divided by 255",
+    2: f"a square window of side {2 * CROP_MARGIN:g} x the stage-1 ellipse's semi-major axis, centred on it and "
+       "rotated so that its major axis is horizontal (fetalhc/measurement/frame.py MapFrame.around), "
+       "resampled to 256x256 (area-averaged first when shrinking), divided by 255",
+}
+
+
+def _summary(run: Path) -> dict:
+    return json.loads((run / "train_summary.json").read_text())
+
 
 def _stage(run: Path) -> dict:
-    summary = json.loads((run / "train_summary.json").read_text())
+    summary = _summary(run)
     return {"run": run.name, "command": summary["command"], "epochs_run": int(summary["epochs_run"]),
             "best_epoch": int(summary["best_epoch"]),
             "best_val_hc_mae_mm": round(float(summary["best_val_hc_mae_mm"]), 4),
             "train_minutes": round(float(summary["train_minutes"]), 1)}
 
 
-def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None = None) -> dict:
+def _kept(run: Path) -> str:
+    return _summary(run).get("kept", "best")
+
+
+def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None = None, stage: int = 1) -> dict:
     table = read_dataset_table(dataset_csv)
     val = table[table["split"] == "validation"]
     history = pd.read_csv(run / "history.csv")
     stages = ([_stage(warm_start_run)] if warm_start_run else []) + [_stage(run)]
-    best = history.loc[history["val_hc_mae_mm"].idxmin()]
+    kept = _kept(run)
+    chosen = history.iloc[-1] if kept == "last" else history.loc[history["val_hc_mae_mm"].idxmin()]
     widths = [model.get_layer(f"enc{i}_add").output.shape[-1] for i in range(5)]
     return {
-        "name": "dag_vnet",
+        "name": "dag_vnet" if stage == 1 else "dag_vnet_stage2",
         "version": f"{__version__}+{date.today():%Y%m%d}",
         "date": date.today().isoformat(),
         "architecture": {
@@ -51,8 +70,7 @@ def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None 
         },
         "parameters": int(model.count_params()),
         "input": {"shape": [256, 256, 1], "dtype": "float32",
-                  "preprocessing": "grayscale uint8 image resized to 256x256 (cv2.INTER_AREA, aspect not kept), "
-                                   "divided by 255",
+                  "preprocessing": _INPUTS[stage],
                   "output": "probability of fetal head per pixel, 256x256 (one forward pass)"},
         "data_split": {
             "dataset": "HC18 training set (van den Heuvel et al., PLoS ONE 2018, doi:10.5281/zenodo.1327317), "
@@ -70,9 +88,11 @@ def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None 
             "loss": "per head soft Dice + BCE, weights 1.0 / 0.5 / 0.25 (main / aux 1 / aux 2)",
             "augmentation": "on the fly, fetalhc.data.augment.build_transform (soft masks, linear interpolation)",
             "optimizer": "Adam, cosine-decayed learning rate (a fresh schedule in each stage)",
-            "selection": "checkpoint with the lowest validation mean absolute HC difference",
-            "best_epoch_validation": {k: round(float(best[k]), 4) for k in
-                                      ("val_hc_mae_mm", "val_hc_p95_mm", "val_dice")},
+            "selection": "the last epoch of the cosine schedule, a rule fixed before training: no validation "
+                         "image chose it" if kept == "last" else
+                         "checkpoint with the lowest validation mean absolute HC difference",
+            ("last_epoch_validation" if kept == "last" else "best_epoch_validation"):
+                {k: round(float(chosen[k]), 4) for k in ("val_hc_mae_mm", "val_hc_p95_mm", "val_dice")},
             "hardware": "2 CPU cores",
         },
         "metrics": {},
@@ -85,7 +105,9 @@ def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run", type=Path, required=True, help="training run folder (with best.keras)")
+    p.add_argument("--run", type=Path, required=True, help="training run folder (with best.keras and last.keras)")
+    p.add_argument("--stage", type=int, choices=(1, 2), default=1,
+                   help="2: publish into OUT/stage2, beside the stage-1 model already in OUT")
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
     p.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
     p.add_argument("--warm-start-run", type=Path, default=None,
@@ -96,13 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     from fetalhc.model.export import export_savedmodel
     from fetalhc.model.onnx_export import export_onnx
 
-    model = keras.models.load_model(args.run / "best.keras", compile=False)
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    export_savedmodel(model, args.out)
-    export_onnx(args.out)
-    (args.out / CARD_NAME).write_text(json.dumps(build_card(model, args.run, args.dataset_csv, args.warm_start_run), indent=2))
-    print(f"published {args.run / 'best.keras'} -> {args.out}")
+    checkpoint = args.run / f"{_kept(args.run)}.keras"
+    model = keras.models.load_model(checkpoint, compile=False)
+    out = args.out if args.stage == 1 else args.out / STAGE2_DIR
+    if out.exists():
+        shutil.rmtree(out)
+    export_savedmodel(model, out)
+    export_onnx(out)
+    card = build_card(model, args.run, args.dataset_csv, args.warm_start_run, args.stage)
+    (out / CARD_NAME).write_text(json.dumps(card, indent=2))
+    print(f"published {checkpoint} -> {out}")
     return 0
 
 
