@@ -11,15 +11,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fetalhc.numbers import rounded
+
 if TYPE_CHECKING:
     from fetalhc.predictor import Measurement
 
 Verdict = Literal["Good", "Fair", "Poor"]
-
-
-def rounded(value: float | None, digits: int = 2) -> float | None:
-    """The one rounding of a reported number; None stays None."""
-    return None if value is None else round(float(value), digits)
 
 
 class _Record(BaseModel):

@@ -6,12 +6,13 @@ default and meaning; ``docs/configuration.md`` is checked against it by a test.
 """
 from __future__ import annotations
 
-import math
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from fetalhc.numbers import parse_number
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = PROJECT_ROOT / "Trained_models" / "dag_vnet"
@@ -50,14 +51,14 @@ DOCUMENTED = (
 
 
 def _number(environ: Mapping[str, str], name: str, default: float, kind: type, minimum: float):
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
+    raw = environ.get(name, "")
     try:
-        value = kind(raw)
+        value = parse_number(raw, kind)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a {'whole ' if kind is int else ''}number") from None
-    if not math.isfinite(value) or value < minimum:
+    if value is None:
+        return default
+    if value < minimum:
         raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
     return value
 

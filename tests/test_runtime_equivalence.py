@@ -41,23 +41,23 @@ def dev_images(hc18) -> list[tuple[str, float]]:
     return list(rows)[::EVERY_NTH]
 
 
-def _windows(predictor, gray: np.ndarray, pixel_size_mm: float):
-    """The answer's HC, stage 1's map, and stage 2's map of the window around stage 1's ellipse."""
+def _windows(predictor, gray: np.ndarray, pixel_size_mm: float, frame: MapFrame | None = None):
+    """The answer's HC, its stage-1 window, stage 1's map, and stage 2's map of ``frame`` (default:
+    the window around this predictor's own stage-1 ellipse)."""
     try:
         m = predictor.measure(LoadedImage(gray, None, "png"), pixel_size_mm)
     except NoHeadFoundError:
-        return None, None, None
-    stage1 = predictor.segmenter.predict(gray)
+        return None, None, None, None
     stage2 = None
     if predictor.refiner is not None:
-        frame = MapFrame.around(m.coarse.ellipse, gray.shape, INPUT_SIZE, CROP_MARGIN)
+        frame = frame or MapFrame.around(m.coarse.ellipse, gray.shape, INPUT_SIZE, CROP_MARGIN)
         stage2 = predictor.refiner.predict_batch((frame.extract(gray) / np.float32(255.0))[None])[0]
-    return m.biometry.hc_mm, stage1, stage2
+    return m.biometry.hc_mm, frame, predictor.segmenter.predict(gray), stage2
 
 
 @pytest.fixture(scope="module")
 def savedmodel_answers(hc18, model_dir, dev_images):
-    """(HC in mm, stage-1 map, stage-2 map) of each compared image from the SavedModels in TensorFlow."""
+    """(HC in mm, window, stage-1 map, stage-2 map) of each image from the SavedModels in TensorFlow."""
     tf = load_predictor(Settings(), model_dir=model_dir, runtime="tensorflow")
     return [_windows(tf, load_image_file(hc18 / "training_set" / name).pixels, size) for name, size in dev_images]
 
@@ -68,9 +68,9 @@ def test_onnx_runtime_matches_savedmodel_on_dev_images(hc18, model_dir, dev_imag
     predictor = load_predictor(Settings(), model_dir=model_dir, runtime=runtime)
     assert predictor.segmenter.runtime == runtime
     worst_prob = worst_hc = 0.0
-    for (name, pixel_size_mm), (hc_tf, *maps_tf) in zip(dev_images, savedmodel_answers):
+    for (name, pixel_size_mm), (hc_tf, frame, *maps_tf) in zip(dev_images, savedmodel_answers):
         gray = load_image_file(hc18 / "training_set" / name).pixels
-        hc, *maps = _windows(predictor, gray, pixel_size_mm)
+        hc, _, *maps = _windows(predictor, gray, pixel_size_mm, frame)  # stage 2 on the same window
         assert (hc is None) == (hc_tf is None), name
         if hc is not None:
             worst_hc = max(worst_hc, abs(hc - hc_tf))

@@ -13,9 +13,12 @@ would be an extrapolation of a cubic, which diverges quickly.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+from fetalhc.numbers import rounded
 
 SOURCE = "Hadlock FP et al. Radiology 1984;152:497-501"
 
@@ -57,10 +60,43 @@ def number_text(value: float, limit: float) -> str:
     return repr(value)
 
 
+class ClinicalEstimate:
+    """What the clinical answers share: either values, or ``reason`` saying why there are none,
+    their gestational age as text, and their plain form (method, source, rounded values)."""
+
+    METHOD: ClassVar[str]
+    SOURCE: ClassVar[str]
+    DIGITS: ClassVar[dict[str, int]]            # the decimals each number is reported with
+    TEXTS: ClassVar[tuple[str, ...]] = ("ga_text",)
+    ga_weeks: float | None
+    reason: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return {"method": self.METHOD, "source": self.SOURCE,
+                **{k: rounded(v, self.DIGITS[k]) if k in self.DIGITS else v for k, v in values.items()},
+                **{name: getattr(self, name) for name in self.TEXTS}}
+
+    @property
+    def valid(self) -> bool:
+        return self.reason is None
+
+    @property
+    def ga_text(self) -> str | None:
+        if self.ga_weeks is None or not math.isfinite(self.ga_weeks):
+            return None
+        return format_weeks_days(self.ga_weeks)
+
+
 @dataclass(frozen=True)
-class HadlockEstimate:
+class HadlockEstimate(ClinicalEstimate):
     """Hadlock (1984) gestational age for one HC; numeric fields are None with a
     ``reason`` when the HC is outside the formula's range."""
+
+    METHOD: ClassVar[str] = "hadlock_1984"
+    SOURCE: ClassVar[str] = SOURCE
+    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 1, "ga_weeks": 2, "sd2_weeks": 2, "low_weeks": 2, "high_weeks": 2}
+    TEXTS: ClassVar[tuple[str, ...]] = ("ga_text", "low_text", "high_text")
 
     hc_mm: float
     ga_weeks: float | None
@@ -70,27 +106,12 @@ class HadlockEstimate:
     reason: str | None = None
 
     @property
-    def valid(self) -> bool:
-        return self.ga_weeks is not None
+    def low_text(self) -> str | None:
+        return None if self.low_weeks is None else format_weeks_days(self.low_weeks)
 
     @property
-    def ga_text(self) -> str | None:
-        return None if self.ga_weeks is None else format_weeks_days(self.ga_weeks)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": "hadlock_1984",
-            "source": SOURCE,
-            "hc_mm": _round(self.hc_mm, 1),
-            "ga_weeks": _round(self.ga_weeks, 2),
-            "ga_text": self.ga_text,
-            "sd2_weeks": _round(self.sd2_weeks, 2),
-            "low_weeks": _round(self.low_weeks, 2),
-            "high_weeks": _round(self.high_weeks, 2),
-            "low_text": None if self.low_weeks is None else format_weeks_days(self.low_weeks),
-            "high_text": None if self.high_weeks is None else format_weeks_days(self.high_weeks),
-            "reason": self.reason,
-        }
+    def high_text(self) -> str | None:
+        return None if self.high_weeks is None else format_weeks_days(self.high_weeks)
 
 
 def hadlock_ga_from_hc(hc_mm: float) -> HadlockEstimate:
@@ -118,10 +139,3 @@ def _out_of_range_reason(hc_mm: float) -> str | None:
             "limit of the Hadlock (1984) formula"
         )
     return None
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    # NaN and infinity are not valid JSON, so a rejected non-finite input reads as null.
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), digits)

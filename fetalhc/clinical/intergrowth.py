@@ -32,9 +32,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any
+from typing import ClassVar
 
-from .hadlock import format_weeks_days, number_text
+
+from .hadlock import ClinicalEstimate, format_weeks_days, number_text
 
 GROWTH_SOURCE = "Papageorghiou AT et al. Lancet 2014;384:869-879 (INTERGROWTH-21st)"
 DATING_SOURCE = (
@@ -48,8 +49,12 @@ _STANDARD_NORMAL = NormalDist()
 
 
 @dataclass(frozen=True)
-class HcCentile:
+class HcCentile(ClinicalEstimate):
     """Where one HC lies on the INTERGROWTH-21st standard at a known gestational age."""
+
+    METHOD: ClassVar[str] = "intergrowth21_hc_standard"
+    SOURCE: ClassVar[str] = GROWTH_SOURCE
+    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 1, "ga_weeks": 2, "z": 2, "centile": 1, "mean_mm": 1, "sd_mm": 2}
 
     hc_mm: float
     ga_weeks: float
@@ -60,57 +65,19 @@ class HcCentile:
     classification: str | None
     reason: str | None = None
 
-    @property
-    def valid(self) -> bool:
-        return self.z is not None
-
-    @property
-    def ga_text(self) -> str | None:
-        return format_weeks_days(self.ga_weeks) if math.isfinite(self.ga_weeks) else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": "intergrowth21_hc_standard",
-            "source": GROWTH_SOURCE,
-            "hc_mm": _round(self.hc_mm, 1),
-            "ga_weeks": _round(self.ga_weeks, 2),
-            "ga_text": self.ga_text,
-            "z": _round(self.z, 2),
-            "centile": _round(self.centile, 1),
-            "mean_mm": _round(self.mean_mm, 1),
-            "sd_mm": _round(self.sd_mm, 2),
-            "classification": self.classification,
-            "reason": self.reason,
-        }
-
 
 @dataclass(frozen=True)
-class IntergrowthGaEstimate:
+class IntergrowthGaEstimate(ClinicalEstimate):
     """INTERGROWTH-21st gestational age estimated from HC alone."""
+
+    METHOD: ClassVar[str] = "intergrowth21_ga_from_hc"
+    SOURCE: ClassVar[str] = DATING_SOURCE
+    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 1, "ga_days": 1, "ga_weeks": 2}
 
     hc_mm: float
     ga_days: float | None
     ga_weeks: float | None
     reason: str | None = None
-
-    @property
-    def valid(self) -> bool:
-        return self.ga_days is not None
-
-    @property
-    def ga_text(self) -> str | None:
-        return None if self.ga_weeks is None else format_weeks_days(self.ga_weeks)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": "intergrowth21_ga_from_hc",
-            "source": DATING_SOURCE,
-            "hc_mm": _round(self.hc_mm, 1),
-            "ga_days": _round(self.ga_days, 1),
-            "ga_weeks": _round(self.ga_weeks, 2),
-            "ga_text": self.ga_text,
-            "reason": self.reason,
-        }
 
 
 def hc_centile(hc_mm: float, ga_weeks: float) -> HcCentile:
@@ -210,10 +177,3 @@ def _classify(centile: float) -> str:
     if centile > 90:
         return "above 90th centile"
     return "normal range"
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    # NaN and infinity are not valid JSON, so a rejected non-finite input reads as null.
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), digits)

@@ -9,13 +9,13 @@ bounds the memory one request can take.
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import dataclass
 from typing import IO
 
 from flask import Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
+from fetalhc.numbers import parse_number
 from fetalhc.web.api_error import ApiError
 
 
@@ -45,30 +45,23 @@ def _invalid(field: str, rule: str, raw: str) -> ApiError:
 
 
 def _optional_float(form: ImmutableMultiDict, field: str, unit: str) -> float | None:
-    raw = form.get(field, "").strip()
-    if not raw:
-        return None
+    raw = form.get(field, "")
     try:
-        value = float(raw)
+        return parse_number(raw)
     except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise _invalid(field, f"must be a number in {unit}", raw)
-    return value
+        raise _invalid(field, f"must be a number in {unit}", raw.strip()) from None
 
 
 def _optional_int(form: ImmutableMultiDict, field: str, low: int, high: int | None) -> int | None:
-    raw = form.get(field, "").strip()
-    if not raw:
-        return None
+    raw = form.get(field, "")
     rule = f"must be a whole number from {low} to {high}" if high is not None else \
         f"must be a whole number, {low} or more"
     try:
-        value = int(raw)
+        value = parse_number(raw, int)
     except ValueError:
-        raise _invalid(field, rule, raw) from None
-    if value < low or (high is not None and value > high):
-        raise _invalid(field, rule, raw)
+        raise _invalid(field, rule, raw.strip()) from None
+    if value is not None and (value < low or (high is not None and value > high)):
+        raise _invalid(field, rule, raw.strip())
     return value
 
 

@@ -1,0 +1,28 @@
+"""The one rounding of a reported number, for every answer the project gives."""
+from __future__ import annotations
+
+import math
+
+
+def rounded(value: float | None, digits: int = 2) -> float | None:
+    """``value`` rounded to ``digits``; None stays None, and NaN or infinity (not valid JSON) become None."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+def parse_number(raw: str, kind: type = float) -> float | int | None:
+    """A number typed by a person or set in the environment: None when empty, else ``kind`` of it.
+
+    Raises ``ValueError`` for anything but a finite number in ASCII digits (Python's ``float`` and
+    ``int`` would also take other scripts' digits, ``nan`` and ``inf``).
+    """
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.isascii():
+        raise ValueError(f"{raw!r} is not written in ASCII digits")
+    value = kind(raw)
+    if not math.isfinite(value):
+        raise ValueError(f"{raw!r} is not a finite number")
+    return value
