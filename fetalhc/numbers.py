@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import math
+import re
+
+# Plain decimal notation only: no digit separators ("0_0"), other scripts' digits, hex, nan or inf.
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def rounded(value: float | None, digits: int = 2) -> float | None:
@@ -22,6 +27,8 @@ def parse_number(raw: str, kind: type = float) -> float | int | None:
         return None
     if not raw.isascii():
         raise ValueError(f"{raw!r} is not written in ASCII digits")
+    if not (_INT if kind is int else _FLOAT).fullmatch(raw):
+        raise ValueError(f"{raw!r} is not a number in plain ASCII digits")
     value = kind(raw)
     if not math.isfinite(value):
         raise ValueError(f"{raw!r} is not a finite number")

@@ -23,6 +23,7 @@ from fetalhc.clinical import (HadlockEstimate, HcCentile, IntergrowthGaEstimate,
                               hadlock_ga_from_hc, hc_centile)
 from fetalhc.imaging.types import LoadedImage, PixelSpacing
 from fetalhc.measurement import Biometry, Ellipse, NoHeadFoundError, measure_head
+from fetalhc.measurement.biometry import averaged
 from fetalhc.measurement.frame import MapFrame
 from fetalhc.measurement.quality import REJECT_CONFIDENCE
 from fetalhc.measurement.uncertainty import Trust, Uncertainty, judge
@@ -53,20 +54,30 @@ class Measurement:
     centile: HcCentile | None             # only when a gestational age was given
     seconds: float
     trust: Trust                          # interval, confidence, verdict and its reasons
-    coarse: Biometry | None = None        # stage 1's own fit, with two stages
-    refined: bool = False                 # stage 2 made ``biometry`` (else it saw no head)
+    stages: Stages | None = None          # both stages' own fits, with two stages
+
+    @property
+    def coarse(self) -> Biometry | None:
+        return None if self.stages is None else self.stages.coarse
 
     @property
     def stage_disagreement(self) -> float | None:
-        return stage_disagreement(self.biometry, self.coarse, self.refined)
+        return None if self.stages is None else self.stages.disagreement
 
 
-def stage_disagreement(biometry: Biometry, coarse: Biometry | None, refined: bool) -> float | None:
-    """|HC of stage 1 - HC of stage 2| / HC of stage 2 (pixels); 1 when stage 2 saw no head; None
-    with one stage."""
-    if coarse is None:
-        return None
-    return abs(coarse.hc_px - biometry.hc_px) / biometry.hc_px if refined else 1.0
+@dataclass(frozen=True)
+class Stages:
+    """What each stage saw of the head; ``fine`` is None when stage 2 found no head."""
+
+    coarse: Biometry
+    fine: Biometry | None
+
+    @property
+    def disagreement(self) -> float:
+        """|HC of stage 1 - HC of stage 2| / HC of stage 2 (pixels); 1 when stage 2 saw no head."""
+        if self.fine is None:
+            return 1.0
+        return abs(self.coarse.hc_px - self.fine.hc_px) / self.fine.hc_px
 
 
 def _check_range(field: str, value: float, limits: tuple[float, float], what: str) -> None:
@@ -84,6 +95,7 @@ class HeadPredictor:
     settings: Settings
     refiner: Segmenter | None = None     # stage 2: a window around the stage-1 head
     uncertainty: Uncertainty | None = None  # the calibrated interval of the two stages
+    combine: str = "fine"                # the reported fit: stage 2's ("fine") or both stages' "mean"
 
     @property
     def name(self) -> str:
@@ -112,28 +124,29 @@ class HeadPredictor:
         spacing = self.spacing_for(image, pixel_size_mm)
         if ga_weeks is not None:
             _check_range("ga_weeks", ga_weeks, self.settings.ga_weeks_range, "a gestational age in weeks")
-        biometry, coarse, refined = self.segment(image.pixels, spacing)
+        biometry, stages = self.segment(image.pixels, spacing)
         hadlock = igga = centile = None
         if biometry.hc_mm is not None:
             hadlock = hadlock_ga_from_hc(biometry.hc_mm)
             igga = ga_from_hc(biometry.hc_mm)
             if ga_weeks is not None:
                 centile = hc_centile(biometry.hc_mm, ga_weeks)
-        trust = judge(biometry, stage_disagreement(biometry, coarse, refined), refined, self.uncertainty)
+        trust = judge(biometry, None if stages is None else stages.disagreement,
+                      stages is None or stages.fine is not None, self.uncertainty)
         return Measurement(image, spacing, biometry, hadlock, igga, centile, time.perf_counter() - started, trust,
-                           coarse, refined)
+                           stages)
 
-    def segment(self, gray: np.ndarray, spacing: PixelSpacing | None) -> tuple[Biometry, Biometry | None, bool]:
-        """The head's biometry, stage 1's own (with two stages), and whether stage 2 made the first."""
+    def segment(self, gray: np.ndarray, spacing: PixelSpacing | None) -> tuple[Biometry, Stages | None]:
+        """The head's biometry, and each stage's own fit with two stages."""
         if self.refiner is None:
-            return measure_head(self.segmenter.predict(gray), gray.shape, spacing), None, False
+            return measure_head(self.segmenter.predict(gray), gray.shape, spacing), None
         # Stage 1 only has to say where the head is: a weak but real head is judged by stage 2.
         coarse = measure_head(self.segmenter.predict(gray), gray.shape, spacing, reject_below=0.0)
         fine = self._refine(gray, coarse.ellipse, spacing)
         if fine is not None and fine.quality.evidence >= REJECT_CONFIDENCE:
-            return fine, coarse, True
+            return (averaged(coarse, fine) if self.combine == "mean" else fine), Stages(coarse, fine)
         if coarse.quality.evidence >= REJECT_CONFIDENCE:
-            return coarse, coarse, False
+            return coarse, Stages(coarse, None)
         raise NoHeadFoundError("no fetal head found: neither stage sees a skull in the image")
 
     def _refine(self, gray: np.ndarray, ellipse: Ellipse, spacing: PixelSpacing | None) -> Biometry | None:
@@ -168,4 +181,7 @@ def load_predictor(settings: Settings | None = None, model_dir=None, runtime: st
     options = dict(flip_tta=flip_tta, runtime=runtime or settings.runtime, threads=threads or settings.threads)
     segmenter = load_segmenter(model_dir, **options)
     refiner = load_segmenter(model_dir / STAGE2_DIR, **options) if (model_dir / STAGE2_DIR).is_dir() else None
-    return HeadPredictor(segmenter, settings, refiner, Uncertainty.load(model_dir) if refiner else None)
+    if refiner is None:
+        return HeadPredictor(segmenter, settings)
+    return HeadPredictor(segmenter, settings, refiner, Uncertainty.load(model_dir),
+                         combine=refiner.card.get("combine", "fine"))

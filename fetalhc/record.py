@@ -135,6 +135,9 @@ class MeasurementRecord(_Record):
     pixel_size_mm: float | None
     pixel_size_y_mm: float | None
     pixel_size_source: Literal["form", "dicom"] | None
+    calibration_note: str | None = Field(
+        description="Why the file's own calibration was not used (outside plausible ultrasound pixel sizes); "
+                    "null when it was used, when the file has none, or when a pixel size was entered.")
     gestational_age: GestationalAgeRecord | None
     centile: CentileRecord | None = Field(
         description="HC on the INTERGROWTH-21st standard at the given gestational age; null without "
@@ -178,6 +181,7 @@ class MeasurementRecord(_Record):
             pixel_size_mm=None if spacing is None else rounded(spacing.x_mm, 6),
             pixel_size_y_mm=None if spacing is None else rounded(spacing.y_mm, 6),
             pixel_size_source=None if spacing is None else "dicom" if spacing.source.startswith("dicom") else "form",
+            calibration_note=m.image.calibration_note if spacing is None else None,
             gestational_age=gestational_age,
             centile=None if m.centile is None else m.centile.to_dict(),
             confidence=round(t.confidence, 3), image_quality=t.verdict, quality_flags=list(t.reasons),
@@ -234,7 +238,7 @@ def summary_rows(f: dict) -> list[dict]:
     spacing = None
     if f["pixel_size_mm"] is not None:
         spacing = f"{f['pixel_size_mm']:g} mm/pixel ({_SPACING_SOURCES[f['pixel_size_source']]})"
-    rows.append(_value_or_reason("Pixel size", spacing, "not given"))
+    rows.append(_value_or_reason("Pixel size", spacing, f.get("calibration_note") or "not given"))
     rows.append({"label": "Processing time", "value": f["processing_time"], "note": False})
     return rows
 

@@ -7,6 +7,7 @@ default and meaning; ``docs/configuration.md`` is checked against it by a test.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ DOCUMENTED = (
     Variable("FETALHC_API_KEY", "unset", "when set, JSON clients must send it in `X-API-Key`"),
     Variable("FETALHC_RATE_LIMIT", "unset (off)", "uploads per client, e.g. `60/minute`"),
     Variable("FETALHC_PROXY_COUNT", "0", "reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` are trusted (App Runner: `1`)"),
+    Variable("FETALHC_CORS_ORIGINS", "unset (none)", "origins, separated by commas, whose browser applications may call `POST /`, `/health` and `/openapi.json` (CORS), e.g. `https://pacs.example.org`"),
     Variable("FETALHC_SECRET_KEY", "random", "signs the form's CSRF session; set one value for all instances when running more than one"),
     Variable("GUNICORN_WORKERS", "2", "worker processes, each with its own copy of the model"),
     Variable("GUNICORN_THREADS", "1", "threads per worker"),
@@ -63,6 +65,20 @@ def _number(environ: Mapping[str, str], name: str, default: float, kind: type, m
     return value
 
 
+_ORIGIN = re.compile(r"https?://[^\s/?#*,]+")
+
+
+def _origins(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """FETALHC_CORS_ORIGINS: exact origins (scheme://host[:port]); no wildcard."""
+    raw = environ.get("FETALHC_CORS_ORIGINS", "")
+    origins = tuple(o.strip().rstrip("/").lower() for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"FETALHC_CORS_ORIGINS holds {origin!r}, which is not an origin such as "
+                              "'https://pacs.example.org' (scheme, host and optional port; no path, no '*')")
+    return origins
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the environment sets, with the project's fixed limits beside it."""
@@ -75,6 +91,7 @@ class Settings:
     api_key: str | None = None
     rate_limit: str | None = None
     proxy_count: int = 0
+    cors_origins: tuple[str, ...] = ()    # browser origins allowed to call the API (CORS)
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     hc18_dir: Path | None = None
     port: int = 8080
@@ -101,6 +118,7 @@ class Settings:
             api_key=environ.get("FETALHC_API_KEY") or None,
             rate_limit=environ.get("FETALHC_RATE_LIMIT") or None,
             proxy_count=_number(environ, "FETALHC_PROXY_COUNT", 0, int, 0),
+            cors_origins=_origins(environ),
             secret_key=environ.get("FETALHC_SECRET_KEY") or secrets.token_hex(32),
             hc18_dir=Path(environ["HC18_DIR"]) if environ.get("HC18_DIR") else None,
             port=_number(environ, "PORT", 8080, int, 1),

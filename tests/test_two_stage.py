@@ -85,3 +85,20 @@ def test_uncertainty_round_trips_through_its_file(tmp_path):
     u.save(tmp_path)
     assert Uncertainty.load(tmp_path) == u
     assert Uncertainty.load(tmp_path / "absent") is None
+
+
+def test_the_mean_of_two_fits_is_their_middle_even_when_their_axes_cross():
+    from fetalhc.imaging.types import PixelSpacing
+    from fetalhc.measurement.biometry import averaged
+
+    spacing = PixelSpacing(0.2, 0.2, "csv")
+    mask_a = draw_filled(SHAPE, Ellipse(400, 270, 150, 140, 2.0)).astype(np.float32) / 255.0
+    mask_b = draw_filled(SHAPE, Ellipse(404, 274, 154, 146, 178.0)).astype(np.float32) / 255.0
+    frame = MapFrame.whole_image(SHAPE, 256)
+    a = measure_head(frame.extract(mask_a), SHAPE, spacing)
+    b = measure_head(frame.extract(mask_b), SHAPE, spacing)
+    m = averaged(a, b)
+    assert m.hc_mm == pytest.approx((a.hc_mm + b.hc_mm) / 2)
+    assert m.ellipse.center_x == pytest.approx(402, abs=0.5) and m.ellipse.semi_major == pytest.approx(152, abs=1.5)
+    assert min(m.ellipse.angle_deg, 180 - m.ellipse.angle_deg) < 3.0  # not 90: 2 and 178 degrees are 4 apart
+    assert m.quality == b.quality

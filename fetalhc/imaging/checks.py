@@ -5,6 +5,10 @@ from fetalhc.imaging.types import ImageLoadError
 
 MIN_SIDE = 16
 MAX_SIDE = 10_000
+# No ultrasound frame is narrower than 1:6 or smaller than 64 pixels on a side: such an image is
+# refused (422 not_ultrasound) rather than measured (a 2000x40 resize of an HC18 image gave 105 mm).
+MIN_ULTRASOUND_SIDE = 64
+MAX_ASPECT = 6.0
 
 SUPPORTED = "PNG, JPEG, BMP, TIFF or DICOM"
 EXPORT_HINT = "Export the image again and retry."
@@ -35,6 +39,22 @@ def check_dimensions(width: int, height: int, max_pixels: int) -> None:
             f"The image is {width}×{height} pixels; each side must be at most {MAX_SIDE} pixels. "
             "Export the ultrasound frame at its original size and retry.",
         )
+    check_ultrasound_shape(width, height)
+
+
+def check_ultrasound_shape(width: int, height: int) -> None:
+    """Refuse a shape no ultrasound frame has, before decoding (the header's size is the image's)."""
+    if min(width, height) < MIN_ULTRASOUND_SIDE:
+        raise not_ultrasound(f"The image is {width}×{height} pixels; an ultrasound frame is at least "
+                             f"{MIN_ULTRASOUND_SIDE} pixels on each side.")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise not_ultrasound(f"The image is {width}×{height} pixels, longer than 1:{MAX_ASPECT:g}; no "
+                             "ultrasound frame has that shape.")
+
+
+def not_ultrasound(reason: str) -> ImageLoadError:
+    return ImageLoadError("not_ultrasound", f"{reason} Upload the ultrasound frame of the fetal head as "
+                                            "exported from the scanner.")
 
 
 def too_large(width: int | None, height: int | None, max_pixels: int) -> ImageLoadError:

@@ -17,7 +17,7 @@ from pydicom.pixels.utils import get_expected_length
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from fetalhc.imaging.calibration import dicom_spacing
-from fetalhc.imaging.checks import EXPORT_HINT, check_dimensions, check_frame, not_an_image
+from fetalhc.imaging.checks import EXPORT_HINT, check_dimensions, check_frame, not_an_image, not_ultrasound
 from fetalhc.imaging.gray import luminance, to_uint8
 from fetalhc.imaging.types import ImageLoadError, LoadedImage
 
@@ -44,9 +44,10 @@ def load_dicom(data: bytes, frame: int, max_pixels: int, *, has_preamble: bool) 
             ) from None
         if "PixelData" not in ds:
             raise _dicom_without_pixels(ds, has_preamble)
+        _check_modality(ds)
         try:
             pixels, n_frames = _decode_dicom_frame(ds, frame, max_pixels)
-            spacing = dicom_spacing(ds, pixels.shape)
+            spacing, note = dicom_spacing(ds, pixels.shape)
         except ImageLoadError:
             raise
         except Exception:
@@ -54,7 +55,29 @@ def load_dicom(data: bytes, frame: int, max_pixels: int, *, has_preamble: bool) 
                 "not_an_image",
                 f"The DICOM image data is damaged and could not be decoded. {EXPORT_HINT}",
             ) from None
-    return LoadedImage(pixels=pixels, spacing=spacing, format="dicom", frame=frame, n_frames=n_frames)
+    return LoadedImage(pixels=pixels, spacing=spacing, format="dicom", frame=frame, n_frames=n_frames,
+                       calibration_note=note)
+
+
+_ULTRASOUND = "US"
+# Secondary captures count as ultrasound only when they carry the ultrasound regions of the scanner.
+_SECONDARY_CAPTURE = frozenset({"OT", "SC"})
+
+
+def _check_modality(ds: Dataset) -> None:
+    """Only ultrasound is measured: a CT or MR slice would be measured as a (wrong) head."""
+    try:
+        modality = str(ds.get("Modality") or "").strip().upper()
+        regions = bool(ds.get("SequenceOfUltrasoundRegions"))
+    except Exception:  # a damaged optional element: treat as absent
+        modality, regions = "", False
+    if modality == _ULTRASOUND or (modality in _SECONDARY_CAPTURE and regions):
+        return
+    # The modality is a short code; show it only when it is one (a file may hold any bytes here).
+    shown = modality if modality.isascii() and modality.isalnum() and len(modality) <= 4 else ""
+    what = f"modality {shown}" if shown else "no ultrasound modality"
+    raise not_ultrasound(f"This DICOM image has {what}, not ultrasound (US); only fetal ultrasound "
+                         "is measured.")
 
 
 def _dicom_without_pixels(ds: Dataset, has_preamble: bool) -> ImageLoadError:

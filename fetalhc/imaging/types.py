@@ -28,6 +28,7 @@ class LoadedImage:
     format: str  # "png", "jpeg", "bmp", "tiff", "dicom"
     frame: int = 0
     n_frames: int = 1
+    calibration_note: str | None = None  # why the file's own calibration was not used, if it has one
 
     @property
     def height(self) -> int:
@@ -42,7 +43,9 @@ class ImageLoadError(ValueError):
     """An upload or file that cannot be used as an image; ``message`` says what to do.
 
     ``code`` is a short machine-readable reason: "empty", "not_an_image", "truncated",
-    "too_large", "bad_dimensions", "unsupported_dicom", "bad_frame".
+    "too_large", "bad_dimensions", "unsupported_dicom", "bad_frame", "not_ultrasound" (the image
+    cannot be an ultrasound frame: another DICOM modality, or a shape no scanner makes), and
+    "limit_exceeded" (decoding would take more memory or time than one upload may).
     """
 
     def __init__(self, code: str, message: str):

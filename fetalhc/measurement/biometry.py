@@ -1,6 +1,8 @@
 """Head biometry from a probability map: ellipse, HC, BPD, OFD, cephalic index, quality signals."""
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,3 +66,24 @@ def measure_head(prob: np.ndarray, image_shape: tuple[int, int], spacing: PixelS
             f"(evidence {quality.evidence:.2f}: {'; '.join(quality.flags) or 'weak evidence'})")
     return Biometry(ellipse, ellipse.perimeter, 2 * ellipse.semi_major, 2 * ellipse.semi_minor, ci,
                     spacing, hc_mm, ofd_mm, bpd_mm, quality, region.n_border_points)
+
+
+def averaged(a: Biometry, b: Biometry) -> Biometry:
+    """The mean of two fits of one head: each ellipse parameter averaged (the angle on the half
+    circle, the axes matched by direction), lengths averaged; ``b``'s quality signals kept."""
+    ea, eb = a.ellipse, b.ellipse
+    if abs((ea.angle_deg - eb.angle_deg + 90.0) % 180.0 - 90.0) > 45.0:  # b's long axis is a's short one
+        eb = Ellipse(eb.center_x, eb.center_y, eb.semi_minor, eb.semi_major, (eb.angle_deg + 90.0) % 180.0)
+    doubled = [math.radians(2 * e.angle_deg) for e in (ea, eb)]
+    angle = math.degrees(math.atan2(sum(map(math.sin, doubled)), sum(map(math.cos, doubled)))) / 2 % 180.0
+    semi = sorted(((ea.semi_major + eb.semi_major) / 2, (ea.semi_minor + eb.semi_minor) / 2), reverse=True)
+    ellipse = Ellipse((ea.center_x + eb.center_x) / 2, (ea.center_y + eb.center_y) / 2, semi[0], semi[1], angle)
+
+    def mean(x: float | None, y: float | None) -> float | None:
+        return None if x is None or y is None else (x + y) / 2
+
+    hc_mm, ofd_mm, bpd_mm = mean(a.hc_mm, b.hc_mm), mean(a.ofd_mm, b.ofd_mm), mean(a.bpd_mm, b.bpd_mm)
+    ci = 100.0 * (bpd_mm / ofd_mm if bpd_mm is not None else ellipse.semi_minor / ellipse.semi_major)
+    return dataclasses.replace(b, ellipse=ellipse, hc_px=ellipse.perimeter, ofd_px=2 * ellipse.semi_major,
+                               bpd_px=2 * ellipse.semi_minor, cephalic_index=ci, hc_mm=hc_mm, ofd_mm=ofd_mm,
+                               bpd_mm=bpd_mm)

@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--run", type=Path, required=True, help="training run folder (with best.keras and last.keras)")
     p.add_argument("--stage", type=int, choices=(1, 2), default=1,
                    help="2: publish into OUT/stage2, beside the stage-1 model already in OUT")
+    p.add_argument("--combine", choices=("fine", "mean"), default="fine",
+                   help="with --stage 2: the reported ellipse is stage 2's, or the mean of both stages' "
+                        "(chosen on the selection part of the validation subjects)")
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
     p.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
     p.add_argument("--warm-start-run", type=Path, default=None,
@@ -126,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     export_savedmodel(model, out)
     export_onnx(out)
     card = build_card(model, args.run, args.dataset_csv, args.warm_start_run, args.stage)
+    if args.stage == 2:
+        card["combine"] = args.combine
     (out / CARD_NAME).write_text(json.dumps(card, indent=2))
     print(f"published {checkpoint} -> {out}")
     return 0

@@ -38,6 +38,8 @@ def answer_upload(req: MeasureRequest, predictor: HeadPredictor, max_pixels: int
         log.info("request_id=%s image rejected: %s", g.request_id, exc.code)
         if exc.code == "bad_frame":
             raise ApiError(400, "invalid_frame", f"The field 'frame' is out of range. {exc.message}") from None
+        if exc.code == "not_ultrasound":
+            raise ApiError(422, "not_ultrasound", exc.message) from None
         raise ApiError(415, "unsupported_image", exc.message) from None
     try:
         measurement = predictor.measure(image, req.pixel_size_mm, req.ga_weeks, started=started)

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from fetalhc.web.api_error import ApiError
 from fetalhc.web.negotiation import wants_json
 from fetalhc.web.page import render_index
+from fetalhc.web.uploads import FormFieldTooLarge, FormPartsExceeded
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,18 @@ def _csrf_error(exc: CSRFError):
 
 @bp.app_errorhandler(413)
 def _too_large(exc: HTTPException):
-    limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
-    return error_response(413, "file_too_large", f"The upload is larger than the {limit_mb:g} MB limit. "
-                          "Export a single frame or a smaller image and retry.")
+    """The message names the limit that was exceeded: the body, the number of fields or one field."""
+    if isinstance(exc, (FormPartsExceeded, FormFieldTooLarge)):
+        return error_response(413, "form_too_large", f"{exc.description} Send the image with the documented "
+                              "fields only (see /openapi.json) and retry.")
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    length = request.content_length
+    if length is not None and length <= limit:
+        # The body is within its limit, so Werkzeug stopped at one field's size.
+        return error_response(413, "form_too_large", f"{FormFieldTooLarge.description} Send the image with "
+                              "the documented fields only (see /openapi.json) and retry.")
+    return error_response(413, "file_too_large", f"The upload is larger than the {limit / (1024 * 1024):g} MB "
+                          "limit. Export a single frame or a smaller image and retry.")
 
 
 @bp.app_errorhandler(429)

@@ -12,14 +12,68 @@ import io
 from dataclasses import dataclass
 from typing import IO
 
+import werkzeug.formparser
 from flask import Request
-from werkzeug.datastructures import FileStorage, ImmutableMultiDict
+from werkzeug.datastructures import FileStorage, Headers, ImmutableMultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.multipart import MultipartDecoder
 
 from fetalhc.numbers import parse_number
 from fetalhc.web.api_error import ApiError
 
 
+# Werkzeug's limits on the form beside the image (Flask's defaults, kept explicit): at most this
+# many parts, and this many bytes in one field other than a file.
+MAX_FORM_PARTS = 1000
+MAX_FORM_FIELD_BYTES = 500_000
+
+
+class FormPartsExceeded(RequestEntityTooLarge):
+    description = f"The form has more than {MAX_FORM_PARTS:,} fields."
+
+
+class FormFieldTooLarge(RequestEntityTooLarge):
+    description = f"A form field other than the image is larger than {MAX_FORM_FIELD_BYTES // 1000:,} kB."
+
+
+class _TolerantDecoder(MultipartDecoder):
+    """Werkzeug's multipart decoder, with two changes.
+
+    * A part header that is not UTF-8 (a file or field name in Latin-1, Shift-JIS, ...) is read
+      as Latin-1 instead of failing: Werkzeug's error made the whole form empty (400
+      ``missing_image`` although an image was sent).
+    * Its two limits raise exceptions that say which limit was exceeded.
+    """
+
+    def _parse_headers(self, data: bytes | bytearray) -> Headers:
+        try:
+            return super()._parse_headers(data)
+        except UnicodeDecodeError:
+            return super()._parse_headers(bytes(data).decode("latin-1").encode("utf-8"))
+
+    def receive_data(self, data: bytes | None) -> None:
+        try:
+            super().receive_data(data)
+        except FormPartsExceeded:
+            raise
+        except RequestEntityTooLarge:
+            raise FormFieldTooLarge() from None
+
+    def next_event(self):
+        try:
+            return super().next_event()
+        except RequestEntityTooLarge:
+            raise FormPartsExceeded() from None
+
+
+# Werkzeug's MultiPartParser builds its decoder from this module attribute and has no other hook.
+werkzeug.formparser.MultipartDecoder = _TolerantDecoder  # type: ignore[misc]
+
+
 class InMemoryRequest(Request):
+    max_form_parts = MAX_FORM_PARTS
+    max_form_memory_size = MAX_FORM_FIELD_BYTES
+
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
         return io.BytesIO()
