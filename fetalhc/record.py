@@ -7,10 +7,12 @@ its flat form (:func:`flat_row`, nested keys joined with dots, as the page's CSV
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+import fetalhc
 from fetalhc.numbers import rounded
 
 if TYPE_CHECKING:
@@ -101,6 +103,21 @@ class ModelRecord(_Record):
     version: str
 
 
+# How the lengths are obtained; the FHIR and DICOM SR exports quote the same text.
+HC_METHOD = ("Ellipse fitted (direct least squares) to the outline of the network's segmentation of the skull; "
+             "HC is its perimeter by Ramanujan's second approximation.")
+BPD_CONVENTION = "Outer-outer: the minor axis of the fitted ellipse."
+OFD_CONVENTION = "Outer-outer: the major axis of the fitted ellipse."
+
+
+class ProvenanceRecord(_Record):
+    app_version: str = Field(description="Version of the fetalhc application that measured.")
+    hc_method: Literal[HC_METHOD]
+    bpd_convention: Literal[BPD_CONVENTION]
+    ofd_convention: Literal[OFD_CONVENTION]
+    measured_at: AwareDatetime = Field(description="When the record was made (UTC, ISO 8601).")
+
+
 class SummaryRow(_Record):
     label: str
     value: str
@@ -152,14 +169,18 @@ class MeasurementRecord(_Record):
     processing_time_ms: float = Field(description="Decoding and analysis, in milliseconds.")
     image: ImageRecord
     model: ModelRecord
+    provenance: ProvenanceRecord = Field(description="How the numbers were made: app version, methods, time; "
+                                                     "the model's version is in model.")
     summary: list[SummaryRow] = Field(description="The rows the page shows under the HC, in order.")
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
     @classmethod
-    def of(cls, m: "Measurement", model_name: str, model_version: str, **extra: Any) -> "MeasurementRecord":
-        """The record of one measurement; ``extra`` are the fields a subclass adds."""
+    def of(cls, m: "Measurement", model_name: str, model_version: str, measured_at: datetime | None = None,
+           **extra: Any) -> "MeasurementRecord":
+        """The record of one measurement (made now unless ``measured_at``); ``extra`` are the fields a
+        subclass adds."""
         b, e, q, t = m.biometry, m.biometry.ellipse, m.biometry.quality, m.trust
         calibrated = b.hc_mm is not None
         spacing = m.spacing
@@ -190,6 +211,9 @@ class MeasurementRecord(_Record):
             image={"width": m.image.width, "height": m.image.height, "format": m.image.format,
                    "frame": m.image.frame, "n_frames": m.image.n_frames},
             model={"name": model_name, "version": model_version},
+            provenance={"app_version": fetalhc.__version__, "hc_method": HC_METHOD, "bpd_convention": BPD_CONVENTION,
+                        "ofd_convention": OFD_CONVENTION,
+                        "measured_at": measured_at or datetime.now(timezone.utc).replace(microsecond=0)},
         )
         fields["summary"] = summary_rows(fields)
         return cls.model_validate({**fields, **extra})

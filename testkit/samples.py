@@ -212,13 +212,16 @@ def hc18_pixels(hc18: Path, name: str = HC18_IMAGE) -> np.ndarray:
 
 
 JSON = {"Accept": "application/json"}
+# What Chromium and Firefox send with a form post or a navigation.
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
 def error_of(response) -> tuple[int, str, str]:
     """(status, error code, message) of a JSON error answer, after checking its shape."""
     body = response.get_json()
     assert response.mimetype == "application/json", response.get_data(as_text=True)[:300]
-    assert body["status"] == "error" and set(body) == {"status", "error", "message"}
+    assert body["status"] == "error" and set(body) == {"status", "error", "message", "request_id"}
+    assert body["request_id"] == response.headers["X-Request-ID"]
     return response.status_code, body["error"], body["message"]
 
 

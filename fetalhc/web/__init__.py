@@ -14,6 +14,7 @@ from fetalhc.predictor import HeadPredictor
 from fetalhc.settings import PROJECT_ROOT, Settings
 from fetalhc.web import api, errors, page
 from fetalhc.web.config import SETTINGS_KEY, flask_config
+from fetalhc.web.cors import init_cors
 from fetalhc.web.model_state import EXTENSION_KEY, load_model_state
 from fetalhc.web.requestlog import init_request_log
 from fetalhc.web.security import init_security
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, predictor: HeadPredictor | None
     app.json.sort_keys = False  # keep the documented field order  # type: ignore[attr-defined]
     init_request_log(app)
     init_security(app, settings)
+    init_cors(app, settings)
     app.extensions[EXTENSION_KEY] = load_model_state(settings, predictor)
     app.register_blueprint(page.bp)
     app.register_blueprint(api.bp)

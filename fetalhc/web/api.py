@@ -1,4 +1,5 @@
-"""``POST /`` (JSON or HTML by negotiation), ``/health``, ``/openapi.json`` and ``/model``."""
+"""``POST /`` (JSON, HTML, FHIR or DICOM SR by negotiation), ``/health``, ``/openapi.json``, ``/docs``
+and ``/model``."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
@@ -8,7 +9,8 @@ from fetalhc.web.answer import answer_upload
 from fetalhc.web.api_error import ApiError
 from fetalhc.web.config import app_settings
 from fetalhc.web.model_state import model_state
-from fetalhc.web.negotiation import wants_json
+from fetalhc.web.exports import fhir_response, sr_response
+from fetalhc.web.negotiation import FHIR, HTML, JSON, NOT_ACCEPTABLE, answer_type, wants_json
 from fetalhc.web.openapi import openapi_document
 from fetalhc.web.page import render_index
 from fetalhc.web.security import check_measure_client
@@ -33,16 +35,23 @@ def format_uptime(seconds: float) -> str:
 
 @bp.post("/")
 def measure():
+    kind = answer_type()
+    if kind is None:
+        raise ApiError(406, "not_acceptable", NOT_ACCEPTABLE)
     predictor = model_state().predictor
     if predictor is None:
         raise ApiError(503, "model_unavailable", MODEL_UNAVAILABLE)
-    as_json = wants_json()
     req = parse_measure_request(request.form, request.files)
     # The page without JavaScript always shows the drawn result; API clients ask for it.
-    answer = answer_upload(req, predictor, app_settings().max_pixels, with_overlay=req.overlay or not as_json)
-    if as_json:
+    answer = answer_upload(req, predictor, app_settings().max_pixels,
+                           with_overlay=req.overlay and kind == JSON or kind == HTML)
+    if kind == JSON:
         return jsonify(answer.to_json())
-    return render_index(result=answer.to_json())
+    if kind == HTML:
+        return render_index(result=answer.to_json())
+    if kind == FHIR:
+        return fhir_response(answer, request.form)
+    return sr_response(answer, req.image)
 
 
 @bp.get("/health")

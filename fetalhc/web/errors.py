@@ -1,4 +1,5 @@
-"""Every error as JSON ``{"status": "error", "error": code, "message": what to do}`` or as a page.
+"""Every error as JSON ``{"status": "error", "error": code, "message": what to do, "request_id": id}``
+or, for browsers (their Accept header prefers HTML), as a page.
 
 Anticipated failures raise :class:`ApiError`; Werkzeug's HTTP errors (413 from
 ``MAX_CONTENT_LENGTH``, 429 from the rate limiter, 404, 405) and flask-wtf's CSRF error get
@@ -15,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from fetalhc.web.api_error import ApiError
-from fetalhc.web.negotiation import wants_json
+from fetalhc.web.negotiation import prefers_html
 from fetalhc.web.page import render_index
 from fetalhc.web.uploads import FormFieldTooLarge, FormPartsExceeded
 
@@ -34,8 +35,8 @@ _HTTP_ERRORS = {
 
 def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
     """JSON for API clients; for browsers the form page (for ``POST /``) or the error page."""
-    if wants_json():
-        return jsonify(status="error", error=code, message=message), status
+    if not prefers_html():
+        return jsonify(status="error", error=code, message=message, request_id=g.get("request_id")), status
     if request.endpoint == "api.measure":
         return render_index(error=message, status=status)
     return render_template("error.html", status=status, message=message), status

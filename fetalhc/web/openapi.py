@@ -23,7 +23,8 @@ def _record_schemas() -> dict[str, dict]:
 
 ERROR_CODES = ["missing_image", "invalid_field", "invalid_frame", "unauthorized", "csrf_failed",
                "file_too_large", "unsupported_image", "no_head_found", "rate_limited",
-               "model_unavailable", "not_found", "method_not_allowed", "internal_error"]
+               "model_unavailable", "not_found", "method_not_allowed", "internal_error",
+               "not_acceptable", "needs_calibration", "needs_dicom"]
 
 
 def _t(kind: str, nullable: bool = False, **extra: Any) -> dict:
@@ -37,7 +38,8 @@ def _obj(properties: dict, nullable: bool = False, optional: tuple[str, ...] = (
 
 
 _ERROR = _obj({"status": _t("string", const="error"), "error": _t("string", enum=ERROR_CODES),
-               "message": _t("string", description="What went wrong and what to do.")})
+               "message": _t("string", description="What went wrong and what to do."),
+               "request_id": _t("string", description="As in the X-Request-ID header.")})
 
 _HEALTH = _obj({
     "status": _t("string", enum=["healthy", "unhealthy"]), "model_loaded": _t("boolean"),
@@ -68,8 +70,20 @@ def _json(description: str, schema: str, html: bool = False) -> dict:
 
 
 _FORMAT_PARAM = {"name": "format", "in": "query", "required": False,
-                 "schema": {"type": "string", "enum": ["json"]},
-                 "description": "format=json asks for JSON like Accept: application/json."}
+                 "schema": {"type": "string", "enum": ["json", "html"]},
+                 "description": "Overrides the Accept header: format=json asks for JSON."}
+_MEASURE_FORMAT_PARAM = {**_FORMAT_PARAM, "schema": {"type": "string", "enum": ["json", "html", "fhir", "sr"]},
+                         "description": "Overrides the Accept header: json, html, fhir (FHIR R4 Bundle) or sr "
+                                        "(DICOM SR, DICOM uploads only)."}
+
+def _measured() -> dict:
+    answer = _json("The measurement.", "Measurement", html=True)
+    answer["content"]["application/fhir+json"] = {"schema": {"type": "object", "description":
+                                                  "FHIR R4 Bundle (collection) of Observations and the Device."}}
+    answer["content"]["application/dicom"] = {"schema": {"type": "string", "contentMediaType": "application/dicom",
+                                              "description": "DICOM Comprehensive SR, measurement report TID 1500."}}
+    return answer
+
 
 _UPLOAD_SCHEMA = {
     "type": "object", "required": ["image"],
@@ -87,7 +101,12 @@ _UPLOAD_SCHEMA = {
                   "description": "Frame of a multi-frame DICOM (or page of a TIFF), from 0."},
         "overlay": {"type": "string", "enum": ["0", "1"], "default": "0",
                     "description": "1: include overlay_png_base64."},
-        "format": {"type": "string", "enum": ["json"], "description": "Same as Accept: application/json."},
+        "format": {"type": "string", "enum": ["json", "html", "fhir", "sr"], "description": "Overrides Accept."},
+        "accepted": {"type": "string", "enum": ["0", "1"], "default": "0",
+                     "description": "FHIR only: 1 when the user accepted the result (status final, else preliminary)."},
+        "subject": {"type": "string", "pattern": "^(Patient|Group)/[A-Za-z0-9.-]{1,64}$",
+                    "description": "FHIR only: the client's reference for Observation.subject; the Bundle holds "
+                                   "no other subject data."},
     },
 }
 
@@ -112,21 +131,26 @@ def openapi_document() -> dict:
                                       "content": {"text/html": {"schema": {"type": "string"}}}}},
             }, "post": {
                 "summary": "Measure the head circumference in one image",
-                "description": "Answers JSON with Accept: application/json or format=json, else an HTML "
-                               "page (the browser form, which needs its CSRF token instead of an API key).",
+                "description": "Answers by the Accept header's preference, format= overriding it: JSON for "
+                               "application/json, */* or no header; the HTML page when text/html comes first "
+                               "(the browser form, which needs its CSRF token instead of an API key); a FHIR R4 "
+                               "Bundle for application/fhir+json; a DICOM Comprehensive SR (TID 1500) for "
+                               "application/dicom; 406 otherwise. Errors are JSON unless the client prefers HTML.",
                 "security": [{}, {"apiKey": []}],
-                "parameters": [_FORMAT_PARAM],
+                "parameters": [_MEASURE_FORMAT_PARAM],
                 "requestBody": {"required": True,
                                 "content": {"multipart/form-data": {"schema": _UPLOAD_SCHEMA}}},
                 "responses": {
-                    "200": _json("The measurement.", "Measurement", html=True),
+                    "200": _measured(),
                     "400": _error("missing_image, invalid_field (the message names the field), "
                                   "invalid_frame, or csrf_failed (browser form only)."),
                     "401": _error("unauthorized: missing or wrong X-API-Key while the server requires one."),
                     "413": _error("file_too_large: the upload exceeds FETALHC_MAX_UPLOAD_MB."),
                     "415": _error("unsupported_image: empty, not an image, truncated, unsupported DICOM, "
                                   "or dimensions out of range."),
-                    "422": _error("no_head_found: no fetal head in the image."),
+                    "406": _error("not_acceptable: the Accept header or format names no type this server makes."),
+                    "422": _error("no_head_found: no fetal head in the image; needs_calibration: FHIR or SR "
+                                  "without a pixel size; needs_dicom: SR of a non-DICOM upload or one without UIDs."),
                     "429": _error("rate_limited: more requests than FETALHC_RATE_LIMIT allows."),
                     "503": _error("model_unavailable: the server has no model loaded."),
                 },

@@ -6,6 +6,7 @@ names, form values, DICOM fields or pixels: those may identify a patient.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -13,9 +14,13 @@ from flask import Flask, Response, g, request
 
 log = logging.getLogger(__name__)
 
+# A client's own id is kept when it is short and plain (safe to log and echo); else a new one is made.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
 
 def _start() -> None:
-    g.request_id = uuid.uuid4().hex
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.started = time.perf_counter()
 
 

@@ -2,14 +2,14 @@
 
 Who is checked how on ``POST /``:
 
-* A browser post (it carries a CSRF token, or it asks for HTML) must hold a valid CSRF
+* A browser post (it carries a CSRF token, or its Accept header prefers HTML) must hold a valid CSRF
   token, bound to the session cookie set by ``GET /``. It needs no API key: the page is the
   public face of the app.
-* An API request (asks for JSON, carries no CSRF token) is CSRF-exempt and must send
+* An API request (prefers JSON, FHIR or DICOM, or sends no Accept; carries no CSRF token) is CSRF-exempt and must send
   ``X-API-Key`` when ``FETALHC_API_KEY`` is set. CSRF abuses credentials a browser adds on
   its own (cookies); the API uses none: nothing is stored, no session is read, and the key
   is a custom header that a cross-site page cannot set without a CORS preflight, which this
-  app never grants. A cross-site form posting ``format=json`` is therefore just an
+  app grants only to the origins of FETALHC_CORS_ORIGINS. A cross-site form posting ``format=json`` is therefore just an
   anonymous API call, refused when a key is required.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from fetalhc.settings import ConfigError, Settings
 from fetalhc.web.config import app_settings
 from fetalhc.web.api_error import ApiError
-from fetalhc.web.negotiation import wants_json
+from fetalhc.web.negotiation import prefers_html
 
 # Only this origin's files; images also from data: (the result overlay) and blob: (the
 # preview of the chosen file, which never leaves the browser before "Measure").
@@ -57,7 +57,7 @@ def _security_headers(response: Response) -> Response:
 
 
 def is_browser_post() -> bool:
-    return "csrf_token" in request.form or CSRF_HEADER in request.headers or not wants_json()
+    return "csrf_token" in request.form or CSRF_HEADER in request.headers or prefers_html()
 
 
 def check_measure_client() -> None:

@@ -56,6 +56,7 @@ def _requests(hc18):
         ("/", "POST", "400"): ("app", {"data": {"image": upload(cine), "frame": "5"}, **post}),
         ("/", "POST", "401"): ("keyed", {"data": {"image": upload(data)}, **post}),
         ("/", "POST", "413"): ("small_uploads", {"data": {"image": upload(data)}, **post}),
+        ("/", "POST", "406"): ("app", {"data": {"image": upload(data)}, "headers": {"Accept": "application/xml"}}),
         ("/", "POST", "415"): ("app", {"data": {"image": upload(png_header_only(9000, 9000))}, **post}),
         ("/", "POST", "422"): ("app", {"data": {"image": upload(black_png())}, **post}),
         ("/", "POST", "429"): ("limited", {"data": {"image": upload(black_png())}, **post}),

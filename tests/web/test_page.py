@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from fetalhc.paths import PROJECT_ROOT
-from testkit.samples import JSON, black_png, hc18_reference, page_csrf_token, upload
+from testkit.samples import BROWSER, JSON, black_png, hc18_reference, page_csrf_token, upload
 
 
 class Tags(HTMLParser):
@@ -30,7 +30,7 @@ def post_form(client, data: dict, token: str | None):
     fields = {"overlay": "1", "pixel_size_mm": "", "ga_weeks": "", "ga_days": "", "frame": "0", **data}
     if token is not None:
         fields["csrf_token"] = token
-    return client.post("/", data=fields, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    return client.post("/", data=fields, headers=BROWSER)
 
 
 def test_form_has_every_field_with_a_label(client):
@@ -51,7 +51,7 @@ def test_form_has_every_field_with_a_label(client):
 
 @pytest.mark.parametrize("path", ["/", "/model", "/no-such-page"])
 def test_pages_use_no_inline_code_and_no_external_resources(client, path):
-    html = client.get(path).get_data(as_text=True)
+    html = client.get(path, headers=BROWSER).get_data(as_text=True)
     page = Tags(html)
     assert all("src" in a for a in page.find("script")), "inline script: the CSP forbids it"
     assert not page.find("style")
@@ -137,7 +137,7 @@ def test_page_script_request_uses_the_token_header(client, hc18):
 
 
 def test_model_page_shows_the_card(client, segmenter):
-    html = client.get("/model").get_data(as_text=True)
+    html = client.get("/model", headers=BROWSER).get_data(as_text=True)
     assert segmenter.name in html and segmenter.version in html
     assert "not for diagnostic use" in html
     for key in ("architecture", "intended_use"):
@@ -146,7 +146,7 @@ def test_model_page_shows_the_card(client, segmenter):
 
 
 def test_model_json(client, segmenter):
-    for kwargs in ({"headers": JSON}, {"query_string": {"format": "json"}}):
+    for kwargs in ({"headers": JSON}, {"query_string": {"format": "json"}}, {}):  # curl: JSON too
         body = client.get("/model", **kwargs).get_json()
         assert body["model"] == {"name": segmenter.name, "version": segmenter.version}
         assert body["card"] == segmenter.card and "not for diagnostic use" in body["notice"]

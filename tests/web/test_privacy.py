@@ -12,7 +12,7 @@ import pytest
 from flask import has_request_context
 
 from fetalhc.paths import PROJECT_ROOT
-from testkit.samples import (JSON, PATIENT_FIELDS, PATIENT_FILE_NAME, black_bmp, dicom_bytes, dicom_without_image,
+from testkit.samples import (BROWSER, JSON, PATIENT_FIELDS, PATIENT_FILE_NAME, black_bmp, dicom_bytes, dicom_without_image,
                              hc18_pixels, hc18_reference, page_csrf_token, upload)
 
 # Written by tools, not by the app: version control, the virtualenv, training runs, caches.
@@ -96,7 +96,8 @@ def test_uploads_leave_no_file_and_no_patient_data_in_the_logs(client, hc18, tem
             assert response.status_code == status, response.get_json()
             responses.append(response)
         token = page_csrf_token(client)  # and once through the HTML form
-        response = client.post("/", data={"image": upload(dicom, PATIENT_FILE_NAME), "csrf_token": token})
+        response = client.post("/", data={"image": upload(dicom, PATIENT_FILE_NAME), "csrf_token": token},
+                               headers=BROWSER)
         assert response.status_code == 200
         responses.append(response)
     assert snapshot(PROJECT_ROOT) == before

@@ -12,7 +12,7 @@ import pytest
 from fetalhc.paths import PROJECT_ROOT
 from fetalhc.web import create_app
 from fetalhc.settings import ConfigError, Settings
-from testkit.samples import JSON, PATIENT_NAME, black_png, page_csrf_token, upload
+from testkit.samples import BROWSER, JSON, PATIENT_NAME, black_png, page_csrf_token, upload
 
 KEY = "s3cret-key"
 
@@ -67,7 +67,7 @@ def test_right_api_key_is_accepted(keyed):
 
 def test_browser_form_needs_no_api_key(keyed):
     token = page_csrf_token(keyed)
-    form = keyed.post("/", data={"image": upload(black_png()), "csrf_token": token})
+    form = keyed.post("/", data={"image": upload(black_png()), "csrf_token": token}, headers=BROWSER)
     assert form.status_code == 422 and form.mimetype == "text/html"
     script = keyed.post("/", data={"image": upload(black_png())}, headers={**JSON, "X-CSRFToken": token})
     assert script.status_code == 422 and script.get_json()["error"] == "no_head_found"
