@@ -138,12 +138,23 @@
     result.hidden = true; // never leave the previous image's result beside a new attempt
     const data = new FormData(form);
     data.set("image", file, "upload"); // the file's own name (often a patient's) never leaves the browser
+    // "FHIR" and "DICOM SR" buttons: the same post with format=, saved as a file; errors stay JSON.
+    const exportAs = e.submitter && e.submitter.dataset.export;
+    if (exportAs) data.set("format", exportAs);
     setBusy(true);
     try {
       const response = await fetch(form.action, {
         method: "POST", body: data, credentials: "same-origin",
         headers: { Accept: "application/json", "X-CSRFToken": form.elements.csrf_token.value },
       });
+      if (exportAs && response.ok) {
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(await response.blob());
+        link.download = exportAs === "sr" ? "fetalhc-sr.dcm" : "fetalhc-fhir.json";
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+        return;
+      }
       let body;
       try { body = await response.json(); } catch (_) { body = null; }
       if (body && body.status === "success") render(body);
