@@ -91,6 +91,10 @@
     blobUrls.forEach((u) => URL.revokeObjectURL(u));
     blobUrls = [];
     $("hc-value").textContent = r.circumference + " " + r.circumference_unit;
+    // The record's first summary row is the interval when the model has one.
+    const interval = r.circumference_interval_px !== null ? r.summary[0] : null;
+    $("hc-interval").textContent = interval ? interval.label.replace("HC ", "") + " " + interval.value : "";
+    $("hc-interval").hidden = interval === null;
     $("uncalibrated").hidden = r.calibrated;
     const badge = $("quality-badge");
     badge.textContent = r.image_quality;
