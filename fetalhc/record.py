@@ -242,7 +242,7 @@ def summary_rows(f: dict) -> list[dict]:
     interval = f["circumference_interval_mm"] or f["circumference_interval_px"]
     if interval is not None:
         unit = "mm" if f["circumference_interval_mm"] else "px"
-        rows.append({"label": f"HC {f['circumference_interval_level']:.0%} interval",
+        rows.append({"label": f"HC {100 * f['circumference_interval_level']:.0f} % interval",
                      "value": f"{interval[0]:.1f} to {interval[1]:.1f} {unit}", "note": False})
     rows += [{"label": "BPD", "value": _length(f, "bpd"), "note": False},
             {"label": "OFD", "value": _length(f, "ofd"), "note": False},
