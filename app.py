@@ -8,8 +8,10 @@ import logging
 
 from fetalhc.settings import Settings
 from fetalhc.web import create_app
+from fetalhc.web.serverlog import LOG_FORMAT, install_one_line_logs
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+install_one_line_logs()  # escaped, one line per record, no tracebacks
 
 settings = Settings.from_env()
 app = create_app(settings)

@@ -3,16 +3,24 @@
 Each worker process loads its own copy of the model (OpenVINO or ONNX Runtime: well under a second).
 The app is not preloaded in the master: the runtimes' thread pools do not survive fork().
 """
+import logging
 import os
 
+import gunicorn.util
+
 from fetalhc.settings import Settings
+from fetalhc.web.serverlog import gunicorn_error, install_one_line_logs
 
 settings = Settings.from_env()
 bind = f"0.0.0.0:{settings.port}"
 workers = settings.gunicorn_workers
-# More than one thread per worker is safe (decoding is serialised in fetalhc/web/answer.py),
-# but one prediction already uses FETALHC_THREADS cores (default 2), so threads add little.
+# Threads (gthread workers, default 4): /health and other quick requests are answered while a
+# worker measures or decodes an upload, and two slow clients trickling a body hold two threads,
+# not both workers. Decoding runs in each worker's sandbox (fetalhc/imaging/sandbox.py).
 threads = settings.gunicorn_threads
+# gunicorn's own refusals (bad request line, URI or headers too long) in the app's JSON shape,
+# with its security headers and a request id (gunicorn calls this module attribute).
+gunicorn.util.write_error = gunicorn_error
 # Loading the model at worker start must fit in this too (TensorFlow, if chosen, takes seconds).
 timeout = settings.gunicorn_timeout
 graceful_timeout = 30
@@ -22,6 +30,13 @@ errorlog = "-"
 loglevel = "info"
 # No runtime admin socket (gunicorn 27 creates one under $HOME by default): nothing to manage.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """gunicorn's own log lines one line each too (its "Invalid request" warning quotes the request)."""
+    install_one_line_logs(worker.log.error_log, logging.getLogger())
+
+
 # Worker heartbeat files in memory, not on the container's disk.
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"

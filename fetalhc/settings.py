@@ -39,14 +39,16 @@ DOCUMENTED = (
     Variable("FETALHC_RUNTIME", "OpenVINO if `model.onnx` exists", "`openvino`, `onnx` or `tensorflow`: what runs the network"),
     Variable("FETALHC_THREADS", "2", "threads one prediction uses"),
     Variable("FETALHC_MAX_UPLOAD_MB", "32", "largest request body; larger uploads get 413"),
-    Variable("FETALHC_MAX_PIXELS", "40000000", "largest image (width x height); larger images get 415"),
-    Variable("FETALHC_API_KEY", "unset", "when set, JSON clients must send it in `X-API-Key`"),
+    Variable("FETALHC_MAX_PIXELS", "12000000", "largest image (width x height); larger images get 415"),
+    Variable("FETALHC_DECODE_MEMORY_MB", "250", "memory one upload's decoding may take (its sandbox's limit); more gets 415"),
+    Variable("FETALHC_DECODE_TIMEOUT_S", "3", "seconds one upload's decoding may take; longer gets 415"),
+    Variable("FETALHC_API_KEY", "unset", "when set, the API (`X-API-Key`) and the page (asks once) measure only for clients with this key"),
     Variable("FETALHC_RATE_LIMIT", "unset (off)", "uploads per client, e.g. `60/minute`"),
     Variable("FETALHC_PROXY_COUNT", "0", "reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` are trusted (App Runner: `1`)"),
     Variable("FETALHC_CORS_ORIGINS", "unset (none)", "origins, separated by commas, whose browser applications may call `POST /`, `/health` and `/openapi.json` (CORS), e.g. `https://pacs.example.org`"),
     Variable("FETALHC_SECRET_KEY", "random", "signs the form's CSRF session; set one value for all instances when running more than one"),
     Variable("GUNICORN_WORKERS", "2", "worker processes, each with its own copy of the model"),
-    Variable("GUNICORN_THREADS", "1", "threads per worker"),
+    Variable("GUNICORN_THREADS", "4", "threads per worker (`/health` and other requests are answered while uploads are measured)"),
     Variable("GUNICORN_TIMEOUT", "120", "seconds before a silent worker is restarted"),
     Variable("HC18_DIR", "`../shared/hc18`, else `dataset/`", "the HC18 folder for data scripts, training, evaluation and tests"),
 )
@@ -87,7 +89,9 @@ class Settings:
     runtime: str | None = None            # None: the first of RUNTIMES that can run the model
     threads: int = 2                      # App Runner's 2 vCPUs
     max_upload_bytes: int = 32 * 1024 * 1024
-    max_pixels: int = 40_000_000          # far above any ultrasound export
+    max_pixels: int = 12_000_000          # above any ultrasound export; what the decode memory allows
+    decode_memory_mb: int = 250           # the decoding sandbox's memory limit per upload
+    decode_timeout_s: float = 3.0         # and its deadline
     api_key: str | None = None
     rate_limit: str | None = None
     proxy_count: int = 0
@@ -97,7 +101,7 @@ class Settings:
     port: int = 8080
     host: str = "127.0.0.1"
     gunicorn_workers: int = 2
-    gunicorn_threads: int = 1
+    gunicorn_threads: int = 4
     gunicorn_timeout: int = 120
     # Plausible request values, checked once by the predictor (not environment settings).
     pixel_size_mm_range: tuple[float, float] = (0.01, 2.0)
@@ -114,7 +118,9 @@ class Settings:
             runtime=runtime,
             threads=_number(environ, "FETALHC_THREADS", 2, int, 1),
             max_upload_bytes=int(max_upload_mb * 1024 * 1024),
-            max_pixels=_number(environ, "FETALHC_MAX_PIXELS", 40_000_000, int, 256),
+            max_pixels=_number(environ, "FETALHC_MAX_PIXELS", 12_000_000, int, 256),
+            decode_memory_mb=_number(environ, "FETALHC_DECODE_MEMORY_MB", 250, int, 64),
+            decode_timeout_s=_number(environ, "FETALHC_DECODE_TIMEOUT_S", 3.0, float, 0.1),
             api_key=environ.get("FETALHC_API_KEY") or None,
             rate_limit=environ.get("FETALHC_RATE_LIMIT") or None,
             proxy_count=_number(environ, "FETALHC_PROXY_COUNT", 0, int, 0),
@@ -124,6 +130,6 @@ class Settings:
             port=_number(environ, "PORT", 8080, int, 1),
             host=environ.get("HOST") or "127.0.0.1",
             gunicorn_workers=_number(environ, "GUNICORN_WORKERS", 2, int, 1),
-            gunicorn_threads=_number(environ, "GUNICORN_THREADS", 1, int, 1),
+            gunicorn_threads=_number(environ, "GUNICORN_THREADS", 4, int, 1),
             gunicorn_timeout=_number(environ, "GUNICORN_TIMEOUT", 120, int, 1),
         )

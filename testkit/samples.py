@@ -183,7 +183,7 @@ def dicom_jpeg_baseline(frames_rgb: list[np.ndarray]) -> bytes:
     return _save(ds)
 
 
-def dicom_compressed(transfer_syntax: str, width: int = 64, height: int = 48) -> bytes:
+def dicom_compressed(transfer_syntax: str, width: int = 80, height: int = 64) -> bytes:
     """A DICOM image whose pixel data is encapsulated in ``transfer_syntax`` (the codestream is noise;
     the syntax may be one pydicom does not know)."""
     ds = _dataset(UltrasoundImageStorage, transfer_syntax)

@@ -15,13 +15,27 @@ from fetalhc.imaging.dicom import load_dicom
 from fetalhc.imaging.raster import PILLOW_MAGIC, load_pillow
 from fetalhc.imaging.types import ImageLoadError, LoadedImage
 
+# Width x height: 12 megapixels is above any ultrasound export (4K UHD is 8.3) and decodes within
+# the sandbox's memory limit in every supported layout (docs/security.md).
+DEFAULT_MAX_PIXELS = 12_000_000
 
-def load_image(data: bytes, frame: int = 0, *, max_pixels: int = 40_000_000) -> LoadedImage:
+
+def load_image(data: bytes, frame: int = 0, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
     """Decode ``data`` into a 2D ``uint8`` frame; the format is taken from the bytes, not a name.
 
     ``frame`` selects a frame of a multi-frame DICOM (cine) or a page of a multi-page TIFF.
-    Raises :class:`ImageLoadError` for anything that cannot be used, and nothing else.
+    Raises :class:`ImageLoadError` for anything that cannot be used, and nothing else. Running
+    out of memory is ``limit_exceeded``: in the decoding sandbox (:mod:`fetalhc.imaging.sandbox`)
+    that is its memory limit. This function does not bound memory or time itself.
     """
+    try:
+        return _load(data, frame, max_pixels)
+    except MemoryError:
+        raise ImageLoadError("limit_exceeded", "Decoding this image needs more memory than is available. "
+                                               "Export the ultrasound frame again and retry.") from None
+
+
+def _load(data: bytes, frame: int, max_pixels: int) -> LoadedImage:
     if not data:
         raise ImageLoadError("empty", "The file is empty (0 bytes). Choose the image file again and retry.")
     if frame < 0:

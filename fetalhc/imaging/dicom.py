@@ -6,6 +6,7 @@ return value or a log.
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 
 import numpy as np
@@ -21,6 +22,13 @@ from fetalhc.imaging.checks import EXPORT_HINT, check_dimensions, check_frame, n
 from fetalhc.imaging.gray import luminance, to_uint8
 from fetalhc.imaging.types import ImageLoadError, LoadedImage
 
+# pydicom and its decoder plugins log odd values of a file verbatim (a Specific Character Set
+# holding a newline forged a request-log line) and decoder failures with tracebacks: nothing of
+# theirs reaches the server log. (The web app decodes in a sandbox whose output is discarded;
+# this covers the command-line tools and anything else that loads an image in-process.)
+for _name in ("pydicom", "pylibjpeg", "libjpeg", "openjpeg", "rle"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
+
 DICOM_EXPORT_HINT = "export as uncompressed or JPEG Baseline DICOM, or PNG"
 # Elements above this size (in practice only Pixel Data) are read from the buffer only when
 # decoding, so a file rejected on its header never has its pixel data copied.
@@ -35,6 +43,8 @@ def load_dicom(data: bytes, frame: int, max_pixels: int, *, has_preamble: bool) 
         warnings.simplefilter("ignore")
         try:
             ds = pydicom.dcmread(io.BytesIO(data), defer_size=_DEFER_SIZE, force=not has_preamble)
+        except MemoryError:
+            raise
         except Exception:
             if not has_preamble:
                 raise not_an_image() from None
@@ -48,7 +58,7 @@ def load_dicom(data: bytes, frame: int, max_pixels: int, *, has_preamble: bool) 
         try:
             pixels, n_frames = _decode_dicom_frame(ds, frame, max_pixels)
             spacing, note = dicom_spacing(ds, pixels.shape)
-        except ImageLoadError:
+        except (ImageLoadError, MemoryError):
             raise
         except Exception:
             raise ImageLoadError(
@@ -124,6 +134,8 @@ def _decode_dicom_frame(ds: Dataset, frame: int, max_pixels: int) -> tuple[np.nd
     if tsyntax.is_encapsulated:
         try:
             arr = pixel_array(ds, index=frame)
+        except MemoryError:
+            raise
         except Exception:
             # Damaged and unsupported codestreams fail alike; either way the fix is re-exporting.
             raise ImageLoadError(
@@ -174,7 +186,7 @@ def _dicom_to_gray(arr: np.ndarray, ds: Dataset) -> np.ndarray:
     if arr.ndim == 3:
         luma = luminance(arr)
         if arr.dtype == np.uint8:
-            gray = np.clip(np.rint(luma), 0, 255).astype(np.uint8)
+            gray = np.clip(np.rint(luma, out=luma), 0, 255, out=luma).astype(np.uint8)
         else:
             gray = to_uint8(luma)
     elif arr.ndim == 2:

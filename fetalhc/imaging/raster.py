@@ -45,7 +45,7 @@ def load_pillow(data: bytes, frame: int, max_pixels: int, fmt: str, pil_format: 
             im.load()
             im = ImageOps.exif_transpose(im)
             pixels = _pillow_to_gray(im)
-        except ImageLoadError:
+        except (ImageLoadError, MemoryError):
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise too_large(None, None, max_pixels) from None

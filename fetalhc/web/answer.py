@@ -4,25 +4,39 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import threading
 import time
 
 from flask import g
 
-from fetalhc.imaging import ImageLoadError, load_image
+from fetalhc.imaging import ImageLoadError, LoadedImage
+from fetalhc.imaging.sandbox import SandboxDecoder
 from fetalhc.measurement import NoHeadFoundError
 from fetalhc.overlay import draw_overlay, encode_png
 from fetalhc.predictor import HeadPredictor, InvalidParameterError
 from fetalhc.record import MeasurementAnswer
 from fetalhc.web.api_error import ApiError
+from fetalhc.web.config import app_settings
 from fetalhc.web.uploads import MeasureRequest
 
 log = logging.getLogger(__name__)
 
-# The image loader swaps the process-wide warning filters while it decodes; one decode at a
-# time keeps that safe when gunicorn runs several threads per worker. Decoding takes
-# milliseconds, so the lock costs nothing next to the network.
-_DECODE_LOCK = threading.Lock()
+# One decoding sandbox per worker process (its own pid: a forked copy never shares the parent's
+# pipe), started on the first upload. It decodes one upload at a time; the others wait on it.
+_SANDBOXES: dict[tuple[int, int, float], SandboxDecoder] = {}
+_SANDBOXES_LOCK = threading.Lock()
+
+
+def decode_upload(data: bytes, frame: int, max_pixels: int) -> LoadedImage:
+    """The upload decoded in this worker's sandbox, within the configured memory and time."""
+    settings = app_settings()
+    key = (os.getpid(), settings.decode_memory_mb, settings.decode_timeout_s)
+    with _SANDBOXES_LOCK:
+        sandbox = _SANDBOXES.get(key)
+        if sandbox is None:
+            sandbox = _SANDBOXES[key] = SandboxDecoder(settings.decode_memory_mb, settings.decode_timeout_s)
+    return sandbox.decode(data, frame, max_pixels)
 
 NO_HEAD_MESSAGE = ("No fetal head was found in this image. Upload a transthalamic or "
                    "transventricular plane of the fetal head with the whole skull in view.")
@@ -32,8 +46,7 @@ def answer_upload(req: MeasureRequest, predictor: HeadPredictor, max_pixels: int
     """The answer to one upload; its time covers decoding as well as the measurement."""
     started = time.perf_counter()
     try:
-        with _DECODE_LOCK:
-            image = load_image(req.image, frame=req.frame, max_pixels=max_pixels)
+        image = decode_upload(req.image, req.frame, max_pixels)
     except ImageLoadError as exc:
         log.info("request_id=%s image rejected: %s", g.request_id, exc.code)
         if exc.code == "bad_frame":

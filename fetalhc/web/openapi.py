@@ -22,7 +22,8 @@ def _record_schemas() -> dict[str, dict]:
 
 
 ERROR_CODES = ["missing_image", "invalid_field", "invalid_frame", "unauthorized", "csrf_failed",
-               "file_too_large", "unsupported_image", "no_head_found", "rate_limited",
+               "file_too_large", "form_too_large", "unsupported_image", "not_ultrasound", "no_head_found",
+               "rate_limited",
                "model_unavailable", "not_found", "method_not_allowed", "internal_error",
                "not_acceptable", "needs_calibration", "needs_dicom"]
 
@@ -145,11 +146,13 @@ def openapi_document() -> dict:
                     "400": _error("missing_image, invalid_field (the message names the field), "
                                   "invalid_frame, or csrf_failed (browser form only)."),
                     "401": _error("unauthorized: missing or wrong X-API-Key while the server requires one."),
-                    "413": _error("file_too_large: the upload exceeds FETALHC_MAX_UPLOAD_MB."),
+                    "413": _error("file_too_large: the upload exceeds FETALHC_MAX_UPLOAD_MB; form_too_large: "
+                                  "more than 1,000 form fields, or a field other than the image above 500 kB."),
                     "415": _error("unsupported_image: empty, not an image, truncated, unsupported DICOM, "
-                                  "or dimensions out of range."),
+                                  "dimensions out of range, or decoding above its memory or time limit."),
                     "406": _error("not_acceptable: the Accept header or format names no type this server makes."),
-                    "422": _error("no_head_found: no fetal head in the image; needs_calibration: FHIR or SR "
+                    "422": _error("no_head_found: no fetal head in the image; not_ultrasound: another DICOM "
+                                  "modality, or a shape no ultrasound frame has; needs_calibration: FHIR or SR "
                                   "without a pixel size; needs_dicom: SR of a non-DICOM upload or one without UIDs."),
                     "429": _error("rate_limited: more requests than FETALHC_RATE_LIMIT allows."),
                     "503": _error("model_unavailable: the server has no model loaded."),
@@ -170,6 +173,18 @@ def openapi_document() -> dict:
                 "parameters": [_FORMAT_PARAM],
                 "responses": {"200": _json("The loaded model and its card.", "ModelInfo", html=True),
                               "503": _error("model_unavailable: the server has no model loaded.")},
+            }},
+            "/key": {"post": {
+                "summary": "The page's access-key form (when FETALHC_API_KEY is set): a right key is kept "
+                           "in the signed session cookie; API clients send X-API-Key instead",
+                "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                    "type": "object", "required": ["api_key", "csrf_token"],
+                    "properties": {"api_key": {"type": "string"}, "csrf_token": {"type": "string"}}}}}},
+                "responses": {"303": {"description": "Key accepted: back to the page (Location: /).",
+                                      "content": {"text/html": {"schema": {"type": "string"}}}},
+                              "400": _error("csrf_failed: the page's token is missing or stale."),
+                              "401": {"description": "Wrong key: the key form again.",
+                                      "content": {"text/html": {"schema": {"type": "string"}}}}},
             }},
         },
     }

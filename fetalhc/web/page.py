@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 import fetalhc
 from fetalhc.web.config import app_settings
 from fetalhc.web.model_state import model_state
+from fetalhc.web.security import csrf, key_matches, page_has_key, remember_key_in_session
 
 bp = Blueprint("page", __name__)
 
@@ -22,7 +23,10 @@ def _json_download(body: dict) -> str:
 
 
 def render_index(result: dict | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
-    """The form page, with a result or an error message when given."""
+    """The form page, with a result or an error message when given; the key form while the
+    server requires an API key this browser session has not given."""
+    if not page_has_key():
+        return render_template("key.html", error=error), status
     html = render_template(
         "index.html", result=result, error=error, model_error=model_state().error,
         json_href=_json_download(result) if result else None,
@@ -40,3 +44,13 @@ def _site_context() -> dict:
 @bp.get("/")
 def index():
     return render_index()
+
+
+@bp.post("/key")
+def give_key():
+    """The page's key form: a right key is remembered in the signed session cookie."""
+    csrf.protect()
+    if not key_matches(request.form.get("api_key", "")):
+        return render_template("key.html", error="This is not the server's access key. Check it and retry."), 401
+    remember_key_in_session()
+    return redirect(url_for("page.index"), 303)

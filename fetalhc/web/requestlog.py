@@ -24,11 +24,21 @@ def _start() -> None:
     g.started = time.perf_counter()
 
 
+def log_safe(value: str, limit: int = 64) -> str:
+    """``value`` shortened, with every character outside printable ASCII escaped (``\r`` stays two
+    characters): a value from a request can never start a new log line."""
+    value = value[:limit]
+    if value.isascii() and value.isprintable():
+        return value
+    return value.encode("unicode_escape").decode("ascii")
+
+
 def _finish(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.request_id
-    # request.path is the route, not user data: the app has no path parameters.
+    # The route's rule, not the path: /static/<path:filename> holds what the client sent (a \r in
+    # it reached the log). The method is escaped: no logged value may start a new line.
     log.info("request_id=%s method=%s path=%s status=%d in_bytes=%s out_bytes=%s ms=%.1f",
-             g.request_id, request.method, request.path if request.url_rule else "(unrouted)",
+             g.request_id, log_safe(request.method), request.url_rule.rule if request.url_rule else "(unrouted)",
              response.status_code, request.content_length or 0, response.content_length,
              1000.0 * (time.perf_counter() - g.started))
     return response

@@ -2,21 +2,26 @@
 
 Who is checked how on ``POST /``:
 
-* A browser post (it carries a CSRF token, or its Accept header prefers HTML) must hold a valid CSRF
-  token, bound to the session cookie set by ``GET /``. It needs no API key: the page is the
-  public face of the app.
-* An API request (prefers JSON, FHIR or DICOM, or sends no Accept; carries no CSRF token) is CSRF-exempt and must send
-  ``X-API-Key`` when ``FETALHC_API_KEY`` is set. CSRF abuses credentials a browser adds on
-  its own (cookies); the API uses none: nothing is stored, no session is read, and the key
-  is a custom header that a cross-site page cannot set without a CORS preflight, which this
-  app grants only to the origins of FETALHC_CORS_ORIGINS. A cross-site form posting ``format=json`` is therefore just an
-  anonymous API call, refused when a key is required.
+* A browser post (it carries a CSRF token, or its Accept header prefers HTML) must hold a valid
+  CSRF token, bound to the session cookie set by ``GET /``.
+* An API request (prefers JSON, FHIR or DICOM, or sends no Accept; carries no CSRF token) is
+  CSRF-exempt: it uses no cookie (nothing is stored, no session is read), and its key is a
+  custom header that a cross-site page cannot set without a CORS preflight, which this app
+  grants only to the origins of FETALHC_CORS_ORIGINS.
+* When ``FETALHC_API_KEY`` is set, both must present the key: an API request in the
+  ``X-API-Key`` header, a browser through the page, which asks for the key once and keeps a
+  MAC of it in the signed session cookie. The CSRF token is never a substitute for the key:
+  anyone can load the page and read one. The session only counts for browser posts, which
+  are CSRF-checked, so another site cannot use a visitor's session.
+
+Keys are compared in constant time (digests of equal length).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -36,6 +41,7 @@ CONTENT_SECURITY_POLICY = (
 )
 CSRF_HEADER = "X-CSRFToken"
 API_KEY_HEADER = "X-API-Key"
+SESSION_KEY = "api_key_mac"
 
 csrf = CSRFProtect()
 
@@ -60,16 +66,47 @@ def is_browser_post() -> bool:
     return "csrf_token" in request.form or CSRF_HEADER in request.headers or prefers_html()
 
 
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).digest()
+
+
+def key_matches(presented: str | None) -> bool:
+    """Whether ``presented`` is the configured key (True when none is configured), in constant time."""
+    key = app_settings().api_key
+    if not key:
+        return True
+    return hmac.compare_digest(_digest(presented or ""), _digest(key))
+
+
+def _session_mac() -> str:
+    """What the session holds once the page was given the key: a MAC of the key, so that a new key
+    ends every session made with the old one, and the cookie never holds the key itself."""
+    settings = app_settings()
+    return hmac.new(settings.secret_key.encode(), _digest(settings.api_key or ""), hashlib.sha256).hexdigest()
+
+
+def page_has_key() -> bool:
+    """Whether this browser session may measure: no key is configured, or the page was given it."""
+    if not app_settings().api_key:
+        return True
+    return hmac.compare_digest(str(session.get(SESSION_KEY, "")).encode(), _session_mac().encode())
+
+
+def remember_key_in_session() -> None:
+    session[SESSION_KEY] = _session_mac()
+
+
 def check_measure_client() -> None:
-    """``before_request`` of the api blueprint: CSRF for browsers, the API key for API clients."""
+    """``before_request`` of the api blueprint: CSRF for browsers, and the API key for everyone."""
     if request.endpoint != "api.measure":
         return
-    if is_browser_post():
+    browser = is_browser_post()
+    if browser:
         csrf.protect()
+    if key_matches(request.headers.get(API_KEY_HEADER)) or (browser and page_has_key()):
         return
-    key = app_settings().api_key
-    if key and not hmac.compare_digest(request.headers.get(API_KEY_HEADER, "").encode(), key.encode()):
-        raise ApiError(401, "unauthorized", f"A valid API key is required: send it in the {API_KEY_HEADER} header.")
+    raise ApiError(401, "unauthorized", "A valid API key is required: send it in the "
+                                        f"{API_KEY_HEADER} header, or enter it on the page.")
 
 
 def init_security(app: Flask, settings: Settings) -> None:

@@ -49,8 +49,19 @@ def test_session_cookie_is_strict(client):
 
 
 @pytest.fixture(scope="module")
-def keyed(make_app):
-    return make_app(api_key=KEY).test_client()
+def keyed_app(make_app):
+    return make_app(api_key=KEY)
+
+
+@pytest.fixture(scope="module")
+def keyed(keyed_app):
+    return keyed_app.test_client()
+
+
+@pytest.fixture
+def keyed_page(keyed_app):
+    """A browser of its own (its own session cookie) on the keyed app."""
+    return keyed_app.test_client()
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": KEY[:-1]}])
@@ -65,12 +76,50 @@ def test_right_api_key_is_accepted(keyed):
     assert response.status_code == 422
 
 
-def test_browser_form_needs_no_api_key(keyed):
-    token = page_csrf_token(keyed)
-    form = keyed.post("/", data={"image": upload(black_png()), "csrf_token": token}, headers=BROWSER)
+def test_csrf_token_is_no_substitute_for_the_key(keyed_page):
+    """Anyone can load the page and read its token: without the key it measures nothing."""
+    assert "api_key" in keyed_page.get("/").get_data(as_text=True)  # the page asks for the key
+    token = page_csrf_token(keyed_page)
+    form = keyed_page.post("/", data={"image": upload(black_png()), "csrf_token": token}, headers=BROWSER)
+    assert form.status_code == 401 and form.mimetype == "text/html"
+    assert "no fetal head" not in form.get_data(as_text=True).lower() and "api_key" in form.get_data(as_text=True)
+    for headers in ({**JSON, "X-CSRFToken": token}, {**JSON, "X-CSRFToken": token, "X-API-Key": "wrong"}):
+        script = keyed_page.post("/", data={"image": upload(black_png())}, headers=headers)
+        assert script.status_code == 401 and script.get_json()["error"] == "unauthorized"
+    in_form = keyed_page.post("/", data={"image": upload(black_png()), "csrf_token": token, "format": "json"})
+    assert in_form.status_code == 401
+
+
+def test_page_asks_for_the_key_once_and_then_measures(keyed_page):
+    token = page_csrf_token(keyed_page)
+    wrong = keyed_page.post("/key", data={"api_key": "wrong", "csrf_token": token}, headers=BROWSER)
+    assert wrong.status_code == 401 and "not the server" in wrong.get_data(as_text=True)
+    assert keyed_page.post("/key", data={"api_key": KEY}).status_code == 400  # the key form needs CSRF too
+    given = keyed_page.post("/key", data={"api_key": KEY, "csrf_token": token})
+    assert given.status_code == 303 and KEY not in given.headers["Set-Cookie"]
+    page = keyed_page.get("/").get_data(as_text=True)
+    assert 'id="measure-form"' in page
+    token = page_csrf_token(keyed_page)
+    form = keyed_page.post("/", data={"image": upload(black_png()), "csrf_token": token}, headers=BROWSER)
     assert form.status_code == 422 and form.mimetype == "text/html"
-    script = keyed.post("/", data={"image": upload(black_png())}, headers={**JSON, "X-CSRFToken": token})
+    script = keyed_page.post("/", data={"image": upload(black_png())}, headers={**JSON, "X-CSRFToken": token})
     assert script.status_code == 422 and script.get_json()["error"] == "no_head_found"
+    # The session counts for CSRF-checked browser posts only, never for a token-less JSON call.
+    bare = keyed_page.post("/", data={"image": upload(black_png())}, headers=JSON)
+    assert bare.status_code == 401
+
+
+def test_session_of_an_old_key_is_not_accepted(make_app):
+    old = make_app(api_key=KEY).test_client()
+    old.post("/key", data={"api_key": KEY, "csrf_token": page_csrf_token(old)})
+    new = make_app(api_key="another-key").test_client()
+    new.set_cookie("session", old.get_cookie("session").value)
+    assert 'id="measure-form"' not in new.get("/").get_data(as_text=True)
+
+
+def test_keys_are_compared_in_constant_time():
+    source = (PROJECT_ROOT / "fetalhc" / "web" / "security.py").read_text()
+    assert "compare_digest" in source and "== key" not in source and "key ==" not in source
 
 
 def test_read_only_routes_need_no_api_key(keyed):
