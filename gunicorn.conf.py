@@ -33,8 +33,12 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):
-    """gunicorn's own log lines one line each too (its "Invalid request" warning quotes the request)."""
+    """gunicorn's own log lines one line each too (its "Invalid request" warning quotes the request),
+    and the worker's decoding sandbox started before the first upload."""
+    from fetalhc.web.answer import sandbox_for
+
     install_one_line_logs(worker.log.error_log, logging.getLogger())
+    sandbox_for(Settings.from_env()).start()
 
 
 # Worker heartbeat files in memory, not on the container's disk.

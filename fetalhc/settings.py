@@ -40,7 +40,7 @@ DOCUMENTED = (
     Variable("FETALHC_THREADS", "2", "threads one prediction uses"),
     Variable("FETALHC_MAX_UPLOAD_MB", "32", "largest request body; larger uploads get 413"),
     Variable("FETALHC_MAX_PIXELS", "12000000", "largest image (width x height); larger images get 415"),
-    Variable("FETALHC_DECODE_MEMORY_MB", "250", "memory one upload's decoding may take (its sandbox's limit); more gets 415"),
+    Variable("FETALHC_DECODE_MEMORY_MB", "200", "memory one upload's decoding may take (its sandbox's limit); more gets 415"),
     Variable("FETALHC_DECODE_TIMEOUT_S", "3", "seconds one upload's decoding may take; longer gets 415"),
     Variable("FETALHC_API_KEY", "unset", "when set, the API (`X-API-Key`) and the page (asks once) measure only for clients with this key"),
     Variable("FETALHC_RATE_LIMIT", "unset (off)", "uploads per client, e.g. `60/minute`"),
@@ -90,7 +90,7 @@ class Settings:
     threads: int = 2                      # App Runner's 2 vCPUs
     max_upload_bytes: int = 32 * 1024 * 1024
     max_pixels: int = 12_000_000          # above any ultrasound export; what the decode memory allows
-    decode_memory_mb: int = 250           # the decoding sandbox's memory limit per upload
+    decode_memory_mb: int = 200           # the decoding sandbox's memory limit per upload
     decode_timeout_s: float = 3.0         # and its deadline
     api_key: str | None = None
     rate_limit: str | None = None
@@ -119,7 +119,7 @@ class Settings:
             threads=_number(environ, "FETALHC_THREADS", 2, int, 1),
             max_upload_bytes=int(max_upload_mb * 1024 * 1024),
             max_pixels=_number(environ, "FETALHC_MAX_PIXELS", 12_000_000, int, 256),
-            decode_memory_mb=_number(environ, "FETALHC_DECODE_MEMORY_MB", 250, int, 64),
+            decode_memory_mb=_number(environ, "FETALHC_DECODE_MEMORY_MB", 200, int, 64),
             decode_timeout_s=_number(environ, "FETALHC_DECODE_TIMEOUT_S", 3.0, float, 0.1),
             api_key=environ.get("FETALHC_API_KEY") or None,
             rate_limit=environ.get("FETALHC_RATE_LIMIT") or None,

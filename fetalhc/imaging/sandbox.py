@@ -72,15 +72,32 @@ class SandboxDecoder:
                 meta = json.loads(_read(process, meta_len, deadline))
                 pixels = _read(process, pixels_len, deadline)
             except TimeoutError:
-                self._stop()
+                self._replace()
                 raise time_limit(self.timeout_s) from None
             except (OSError, EOFError, ValueError):
                 # The decoder died: the kernel refused it memory inside a C library, or it crashed.
-                self._stop()
+                self._replace()
                 raise memory_limit(self.memory_mb) from None
             if meta.pop("restart", False):
-                self._stop()
+                self._replace()
         return _loaded(meta, pixels, max_pixels)
+
+    def start(self) -> None:
+        """Start the decoder now (a worker does at start-up) rather than on the first upload."""
+        with self._lock:
+            self._ensure_started()
+
+    def _replace(self) -> None:
+        """Stop the decoder and start its successor in the background, so that the next upload does
+        not wait for it and the server's resting memory stays what it was."""
+        self._stop()
+        threading.Thread(target=self._start_quietly, daemon=True).start()
+
+    def _start_quietly(self) -> None:
+        try:
+            self.start()
+        except Exception:  # the next upload tries again and reports it
+            pass
 
     def close(self) -> None:
         with self._lock:

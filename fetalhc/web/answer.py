@@ -16,6 +16,7 @@ from fetalhc.measurement import NoHeadFoundError
 from fetalhc.overlay import draw_overlay, encode_png
 from fetalhc.predictor import HeadPredictor, InvalidParameterError
 from fetalhc.record import MeasurementAnswer
+from fetalhc.settings import Settings
 from fetalhc.web.api_error import ApiError
 from fetalhc.web.config import app_settings
 from fetalhc.web.uploads import MeasureRequest
@@ -28,15 +29,19 @@ _SANDBOXES: dict[tuple[int, int, float], SandboxDecoder] = {}
 _SANDBOXES_LOCK = threading.Lock()
 
 
-def decode_upload(data: bytes, frame: int, max_pixels: int) -> LoadedImage:
-    """The upload decoded in this worker's sandbox, within the configured memory and time."""
-    settings = app_settings()
+def sandbox_for(settings: Settings) -> SandboxDecoder:
+    """This worker's sandbox for ``settings`` (gunicorn.conf.py starts it when the worker starts)."""
     key = (os.getpid(), settings.decode_memory_mb, settings.decode_timeout_s)
     with _SANDBOXES_LOCK:
         sandbox = _SANDBOXES.get(key)
         if sandbox is None:
             sandbox = _SANDBOXES[key] = SandboxDecoder(settings.decode_memory_mb, settings.decode_timeout_s)
-    return sandbox.decode(data, frame, max_pixels)
+    return sandbox
+
+
+def decode_upload(data: bytes, frame: int, max_pixels: int) -> LoadedImage:
+    """The upload decoded in this worker's sandbox, within the configured memory and time."""
+    return sandbox_for(app_settings()).decode(data, frame, max_pixels)
 
 NO_HEAD_MESSAGE = ("No fetal head was found in this image. Upload a transthalamic or "
                    "transventricular plane of the fetal head with the whole skull in view.")

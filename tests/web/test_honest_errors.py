@@ -102,5 +102,5 @@ def test_numbers_are_ascii_digits_only(client, field, value):
 
 def test_max_pixels_default_is_what_the_decode_memory_allows():
     settings = Settings()
-    assert settings.max_pixels == 12_000_000 and settings.decode_memory_mb == 250
+    assert settings.max_pixels == 12_000_000 and settings.decode_memory_mb == 200
     assert np.prod((4000, 3000)) <= settings.max_pixels
