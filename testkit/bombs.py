@@ -3,13 +3,11 @@ take minutes to decode without the sandbox (fetalhc/imaging/sandbox.py). Each is
 in well under a second, from a few bytes of structure and compressed zeros."""
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 
 import numpy as np
 from PIL import Image
-from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import DeflatedExplicitVRLittleEndian, JPEGBaseline8Bit
 
@@ -33,11 +31,9 @@ def deflated_dicom(inflated_mb: int = 600) -> bytes:
     """A DICOM in the Deflated transfer syntax whose data set inflates to ``inflated_mb`` MB (a
     private OB element of zeros before a small image): about 1 kB per MB."""
     ds = _dataset("1.2.840.10008.5.1.4.1.1.6.1", _DEFLATED)
-    small = _save(ds)  # the meta header, with a deflated empty-ish data set after it
-    meta_end = small.index(b"\x02\x00\x10\x00")  # Transfer Syntax element of the meta header
+    small = _save(ds)  # preamble and meta header, then a deflated data set that is replaced
     meta_len = struct.unpack("<I", small[140:144])[0]  # (0002,0000) group length value
     header = small[:144 + meta_len]
-    del meta_end
     length = inflated_mb * 2**20
     element = struct.pack("<HH2sHI", 0x0009, 0x1010, b"OB", 0, length)  # private tag, OB, long length
     return header + _zeros_deflated(length, element, raw=True)
@@ -122,10 +118,3 @@ def rgb_png(width: int, height: int) -> bytes:
     rgb = np.broadcast_to(x[None, :, None], (height, width, 3)).copy()
     return pil_bytes(Image.fromarray(rgb), "PNG", compress_level=1)
 
-
-def dicom_dataset() -> Dataset:  # re-exported for tests that add their own elements
-    return _dataset("1.2.840.10008.5.1.4.1.1.6.1")
-
-
-__all__ = ["deflated_dicom", "many_scan_jpeg", "many_marker_jpeg", "huge_tile_tiff", "float_tiff",
-           "many_item_dicom", "jpeg_in_small_dicom", "rle_bmp", "rgb_png", "io"]
