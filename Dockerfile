@@ -9,8 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8080
 
 WORKDIR /app
-COPY requirements-serve.txt .
-RUN pip install --no-cache-dir -r requirements-serve.txt
+# requirements-serve.lock: requirements-serve.txt with every dependency pinned and hashed
+# (docs/deployment.md, "Updating the locks"); pip refuses anything else.
+COPY requirements-serve.lock .
+RUN pip install --no-cache-dir --require-hashes -r requirements-serve.lock
 
 COPY app.py gunicorn.conf.py ./
 COPY fetalhc/ fetalhc/
