@@ -20,6 +20,8 @@ bp = Blueprint("api", __name__)
 bp.before_request(check_measure_client)
 
 NOT_FOR_DIAGNOSIS = "Research use only, not a medical device: not for diagnostic use."
+# The vendored Swagger UI that renders /docs (static/swagger-ui/README.md says where it comes from).
+SWAGGER_UI_VERSION = "5.35.0"
 MODEL_UNAVAILABLE = ("The measurement model is not loaded on this server, so no image can be measured. "
                      "Try again later or ask the administrator to check /health.")
 
@@ -74,6 +76,12 @@ def health():
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())
+
+
+@bp.get("/docs")
+def docs():
+    """The OpenAPI description as a page people can read, under its own CSP (see security.py)."""
+    return render_template("docs.html", swagger_ui_version=SWAGGER_UI_VERSION)
 
 
 @bp.get("/model")

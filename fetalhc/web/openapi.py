@@ -168,6 +168,11 @@ def openapi_document() -> dict:
                 "responses": {"200": {"description": "OpenAPI 3.1 document.",
                                       "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
+            "/docs": {"get": {
+                "summary": "This description as a page people can read (Swagger UI, served by this app)",
+                "responses": {"200": {"description": "HTML page rendering /openapi.json.",
+                                      "content": {"text/html": {"schema": {"type": "string"}}}}},
+            }},
             "/model": {"get": {
                 "summary": "The model card (HTML, or JSON with Accept: application/json or format=json)",
                 "parameters": [_FORMAT_PARAM],

@@ -65,6 +65,7 @@ def _requests(hc18):
         ("/health", "GET", "200"): ("app", {}),
         ("/health", "GET", "503"): ("no_model", {}),
         ("/openapi.json", "GET", "200"): ("app", {}),
+        ("/docs", "GET", "200"): ("app", {}),
         ("/model", "GET", "200"): ("app", {"headers": JSON}),
         ("/model", "GET", "503"): ("no_model", {"headers": JSON}),
         ("/key", "POST", "303"): ("keyed", {"data": {"api_key": "k"}}),
