@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from fetalhc.data.dataset import DEFAULT_DATASET_CSV, read_dataset_table
 from fetalhc.data.split import VALIDATION_PARTS, part_of_validation
 from fetalhc.evaluation.evaluate import evaluate_table
-from fetalhc.evaluation.trust import LARGE_ERROR_MM, bootstrap
+from fetalhc.evaluation.trust import BOOTSTRAP_DRAWS, LARGE_ERROR_MM, bootstrap
+from fetalhc.model.loader import CARD_NAME
 from fetalhc.predictor import load_predictor
 from fetalhc.settings import Settings
 
@@ -52,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--part", default="report", choices=[name for name, _ in VALIDATION_PARTS])
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
     p.add_argument("--out", type=Path, default=Path("runs/report"))
+    p.add_argument("--card", type=Path, default=None,
+                   help="also store the figures in this model folder's model_card.json (metrics.<part>_part)")
     args = p.parse_args(argv)
     rows = part_of_validation(read_dataset_table(args.dataset_csv), args.part)
     results = {}
@@ -62,10 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         results[str(model)] = bootstrap(per_image)
     table = markdown(results, len(rows), rows["subject"].nunique(), args.part)
     (args.out / "report.md").write_text(table)
-    (args.out / "report.json").write_text(json.dumps(
-        {"part": args.part, "images": len(rows), "subjects": int(rows["subject"].nunique()), "models": results,
-         "command": "python -m fetalhc.evaluation.report " + " ".join(argv if argv is not None else sys.argv[1:])},
-        indent=2))
+    report = {"part": args.part, "images": len(rows), "subjects": int(rows["subject"].nunique()),
+              "ci": f"95 % percentile interval of {BOOTSTRAP_DRAWS} bootstrap resamples of the subjects", "models": results,
+              "command": "python -m fetalhc.evaluation.report " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "date": date.today().isoformat()}
+    (args.out / "report.json").write_text(json.dumps(report, indent=2))
+    if args.card:
+        card_path = args.card / CARD_NAME
+        card = json.loads(card_path.read_text())
+        card.setdefault("metrics", {})[f"{args.part}_part"] = report
+        card_path.write_text(json.dumps(card, indent=2) + "\n")
     print(table)
     return 0
 
