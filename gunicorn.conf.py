@@ -14,9 +14,12 @@ from fetalhc.web.serverlog import gunicorn_error, install_one_line_logs
 settings = Settings.from_env()
 bind = f"0.0.0.0:{settings.port}"
 workers = settings.gunicorn_workers
-# Threads (gthread workers, default 4): /health and other quick requests are answered while a
+# Threads (gthread workers, default 8): /health and other quick requests are answered while a
 # worker measures or decodes an upload, and two slow clients trickling a body hold two threads,
-# not both workers. Decoding runs in each worker's sandbox (fetalhc/imaging/sandbox.py).
+# not both workers. Decoding runs in each worker's sandbox (fetalhc/imaging/sandbox.py), one upload
+# at a time: uploads waiting for it hold threads too. With 4 threads, 4 clients and 2 slow clients
+# sending bombs filled a worker's threads and /health waited up to 2.2 s (bench/load_test.py); with 8,
+# 64 ms.
 threads = settings.gunicorn_threads
 # gunicorn's own refusals (bad request line, URI or headers too long) in the app's JSON shape,
 # with its security headers and a request id (gunicorn calls this module attribute).

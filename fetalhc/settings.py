@@ -48,7 +48,7 @@ DOCUMENTED = (
     Variable("FETALHC_CORS_ORIGINS", "unset (none)", "origins, separated by commas, whose browser applications may call `POST /`, `/health` and `/openapi.json` (CORS), e.g. `https://pacs.example.org`"),
     Variable("FETALHC_SECRET_KEY", "random", "signs the form's CSRF session; set one value for all instances when running more than one"),
     Variable("GUNICORN_WORKERS", "2", "worker processes, each with its own copy of the model"),
-    Variable("GUNICORN_THREADS", "4", "threads per worker (`/health` and other requests are answered while uploads are measured)"),
+    Variable("GUNICORN_THREADS", "8", "threads per worker (`/health` and other requests are answered while uploads are measured)"),
     Variable("GUNICORN_TIMEOUT", "120", "seconds before a silent worker is restarted"),
     Variable("HC18_DIR", "`../shared/hc18`, else `dataset/`", "the HC18 folder for data scripts, training, evaluation and tests"),
 )
@@ -101,7 +101,7 @@ class Settings:
     port: int = 8080
     host: str = "127.0.0.1"
     gunicorn_workers: int = 2
-    gunicorn_threads: int = 4
+    gunicorn_threads: int = 8
     gunicorn_timeout: int = 120
     # Plausible request values, checked once by the predictor (not environment settings).
     pixel_size_mm_range: tuple[float, float] = (0.01, 2.0)
@@ -130,6 +130,6 @@ class Settings:
             port=_number(environ, "PORT", 8080, int, 1),
             host=environ.get("HOST") or "127.0.0.1",
             gunicorn_workers=_number(environ, "GUNICORN_WORKERS", 2, int, 1),
-            gunicorn_threads=_number(environ, "GUNICORN_THREADS", 4, int, 1),
+            gunicorn_threads=_number(environ, "GUNICORN_THREADS", 8, int, 1),
             gunicorn_timeout=_number(environ, "GUNICORN_TIMEOUT", 120, int, 1),
         )

@@ -1,6 +1,7 @@
 """Memory and CPU bombs: small uploads within every documented limit that expand to gigabytes or
-take minutes to decode without the sandbox (fetalhc/imaging/sandbox.py). Each is built here,
-in well under a second, from a few bytes of structure and compressed zeros."""
+take seconds to decode without the sandbox (fetalhc/imaging/sandbox.py). Each is built here,
+in well under a second, from a few bytes of structure and compressed zeros; bench/bomb_cost.py
+measures what each costs when decoded without it."""
 from __future__ import annotations
 
 import struct
@@ -17,14 +18,23 @@ _DEFLATED = DeflatedExplicitVRLittleEndian
 
 
 def _zeros_deflated(n: int, prefix: bytes = b"", raw: bool = False) -> bytes:
-    """``prefix`` then ``n`` zero bytes, deflated (raw deflate when ``raw``, else zlib)."""
+    """``prefix`` then ``n`` zero bytes, deflated (raw deflate when ``raw``, else zlib), in
+    milliseconds whatever ``n``: after a full flush the compressor forgets its history, so every
+    4 MB block of zeros compresses to the same bytes, which are repeated."""
+    block = 1 << 22
     c = zlib.compressobj(9, zlib.DEFLATED, -15 if raw else 15)
-    out, block = [c.compress(prefix)], b"\0" * (1 << 22)
-    for _ in range(n // len(block)):
-        out.append(c.compress(block))
-    out.append(c.compress(b"\0" * (n % len(block))))
-    out.append(c.flush())
-    return b"".join(out)
+    out = [c.compress(prefix) + c.flush(zlib.Z_FULL_FLUSH)]
+    full, rest = divmod(n, block)
+    if full:
+        out.append((c.compress(b"\0" * block) + c.flush(zlib.Z_FULL_FLUSH)) * full)
+    out.append(c.compress(b"\0" * rest) + c.flush())
+    stream = b"".join(out)
+    if raw:
+        return stream
+    # The compressor's checksum saw one block; the stream's is of all of them (Adler-32: zeros
+    # leave its first sum as it is and add it n times to the second).
+    first, second = zlib.adler32(prefix) & 0xFFFF, zlib.adler32(prefix) >> 16
+    return stream[:-4] + struct.pack(">HH", (second + n * first) % 65521, first)
 
 
 def deflated_dicom(inflated_mb: int = 600) -> bytes:
@@ -54,19 +64,32 @@ def many_marker_jpeg(markers: int = 2_000_000) -> bytes:
     return jpeg[:2] + b"\xff\xef\x00\x02" * markers + jpeg[2:]
 
 
-def _tiff(width: int, height: int, tags: list[tuple[int, int, int]], data: bytes) -> bytes:
-    """A little-endian TIFF with one IFD of ``tags`` (tag, type, value) and ``data`` at offset 8."""
+def _tiff(width: int, height: int, tags: list[tuple[int, int, int | tuple[int, ...]]], data: bytes) -> bytes:
+    """A little-endian TIFF with one IFD of ``tags`` (tag, type 3 SHORT or 4 LONG, value or values)
+    and ``data`` at offset 8; values longer than 4 bytes follow the IFD."""
     entries = sorted(tags + [(256, 4, width), (257, 4, height)])
     ifd_offset = 8 + len(data) + (len(data) & 1)
-    ifd = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", t, k, 1, v) for t, k, v in entries)
-    return b"II*\0" + struct.pack("<I", ifd_offset) + data + b"\0" * (len(data) & 1) + ifd + b"\0\0\0\0"
+    after_ifd = ifd_offset + 2 + 12 * len(entries) + 4
+    ifd, extra = [struct.pack("<H", len(entries))], b""
+    for tag, kind, value in entries:
+        values = value if isinstance(value, tuple) else (value,)
+        packed = struct.pack(f"<{len(values)}{'H' if kind == 3 else 'I'}", *values)
+        if len(packed) > 4:
+            packed, extra = struct.pack("<I", after_ifd + len(extra)), extra + packed
+        ifd.append(struct.pack("<HHI", tag, kind, len(values)) + packed.ljust(4, b"\0"))
+    return b"II*\0" + struct.pack("<I", ifd_offset) + data + b"\0" * (len(data) & 1) + b"".join(ifd) + \
+        b"\0\0\0\0" + extra
 
 
-def huge_tile_tiff(tile_w: int = 16384, tile_h: int = 16368) -> bytes:
-    """A 16 x 16 grayscale TIFF stored in one deflated tile of ``tile_w`` x ``tile_h``."""
-    data = _zeros_deflated(tile_w * tile_h)
-    return _tiff(16 * 5, 16 * 5, [(258, 3, 8), (259, 3, 8), (262, 3, 1), (277, 3, 1), (322, 4, tile_w),
-                                  (323, 4, tile_h), (324, 4, 8), (325, 4, len(data))], data)
+def huge_tile_tiff(side: int = 80, tile_w: int = 16384, tile_h: int = 16368) -> bytes:
+    """A ``side`` x ``side`` RGBA TIFF of 16 bits per sample stored in one deflated tile of
+    ``tile_w`` x ``tile_h``: about 2 MB that Pillow (libtiff) inflates into one 2.0 GB tile buffer
+    (8 bytes a pixel, just under 2**31) to keep its 80 x 80 corner. The side is the smallest a
+    header may declare (an ultrasound frame is at least 64 px; a smaller one is refused unread)."""
+    data = _zeros_deflated(tile_w * tile_h * 8)
+    return _tiff(side, side, [(258, 3, (16, 16, 16, 16)), (259, 3, 8), (262, 3, 2), (277, 3, 4), (284, 3, 1),
+                              (322, 4, tile_w), (323, 4, tile_h), (324, 4, 8), (325, 4, len(data)),
+                              (338, 3, 2)], data)
 
 
 def float_tiff(side: int = 3400) -> bytes:
@@ -104,8 +127,10 @@ def jpeg_in_small_dicom(side: int = 12000) -> bytes:
 
 
 def rle_bmp(width: int = 4000, height: int = 3000) -> bytes:
-    """An 8-bit RLE BMP of ``width`` x ``height`` made of end-of-line codes only (a few kB)."""
-    rows = b"\x00\x00" * height + b"\x00\x01"  # end of line per row, then end of bitmap
+    """An 8-bit RLE BMP of ``width`` x ``height``: each row is one pixel and an end-of-line code
+    (4 bytes), whose padding Pillow's pure-Python RLE decoder writes one byte at a time: about
+    0.1 us a pixel for 13 kB at 4000 x 3000 (17 kB at 10000 x 4000 took 4 s)."""
+    rows = b"\x01\x01\x00\x00" * height + b"\x00\x01"  # a run of 1 pixel, end of line; end of bitmap
     palette = b"".join(struct.pack("<BBBB", i, i, i, 0) for i in range(256))
     offset = 14 + 40 + len(palette)
     info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, 1, len(rows), 2835, 2835, 256, 0)

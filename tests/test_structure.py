@@ -77,7 +77,7 @@ _VALUES = {"PORT": "9000", "HOST": "0.0.0.0", "FETALHC_MODEL_DIR": "/models/x", 
            "FETALHC_DECODE_MEMORY_MB": "400", "FETALHC_DECODE_TIMEOUT_S": "10",
            "FETALHC_API_KEY": "k", "FETALHC_RATE_LIMIT": "1/minute", "FETALHC_PROXY_COUNT": "1",
            "FETALHC_CORS_ORIGINS": "https://pacs.example.org",
-           "FETALHC_SECRET_KEY": "s", "GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "8", "GUNICORN_TIMEOUT": "30",
+           "FETALHC_SECRET_KEY": "s", "GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "4", "GUNICORN_TIMEOUT": "30",
            "HC18_DIR": "/data/hc18"}
 
 

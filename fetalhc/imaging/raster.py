@@ -56,6 +56,10 @@ def load_pillow(data: bytes, frame: int, max_pixels: int, fmt: str, pil_format: 
                 f"it is damaged or not really {label}. {EXPORT_HINT}",
             ) from exc
         except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error, ...
+            if str(exc) == "decoder error -9" or str(exc).startswith("out of memory error"):
+                # A C decoder could not allocate its buffer (IMAGING_CODEC_MEMORY), e.g. libtiff's for
+                # a tile far larger than its image: in the sandbox, its memory limit.
+                raise MemoryError from None
             raise _pillow_decode_error(exc, label) from exc
     return LoadedImage(pixels=pixels, spacing=None, format=fmt, frame=frame, n_frames=n_frames)
 

@@ -178,7 +178,7 @@ def test_gunicorn_settings_come_from_the_environment():
     with mock.patch.dict(os.environ, clear=True):
         defaults = runpy.run_path(conf)
         assert os.environ["FETALHC_SECRET_KEY"]  # one key shared by the workers
-    assert (defaults["bind"], defaults["workers"], defaults["threads"]) == ("0.0.0.0:8080", 2, 4)
+    assert (defaults["bind"], defaults["workers"], defaults["threads"]) == ("0.0.0.0:8080", 2, 8)
     env = {"PORT": "9000", "GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "2", "GUNICORN_TIMEOUT": "30",
            "FETALHC_SECRET_KEY": "fixed"}
     with mock.patch.dict(os.environ, env, clear=True):

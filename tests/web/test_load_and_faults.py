@@ -23,20 +23,25 @@ PHANTOM_PNG = png_bytes(head_phantom(400, 300, SEMI_AXES))
 
 
 def test_load_test_script_passes(tmp_path):
-    """The documented command: 1,000 mixed uploads from 4 clients after a warm-up of 100, against 2
-    workers: no 5xx, none lost, none mixed up, distinct request ids, memory growth under 10 %, and
-    no traceback, file name or patient field in the server log."""
+    """The documented command: 1,000 mixed uploads (valid, invalid, memory and CPU bombs) from 4 clients
+    after a warm-up of 100, against 2 workers, while 2 slow clients trickle bodies and a probe polls
+    /health: no 5xx, none lost, none mixed up (request ids echoed), /health p99 under 1 s, memory
+    growth of the process tree under 10 %, and no traceback, file name or patient field in the log."""
     out = tmp_path / "load.json"
     done = subprocess.run([sys.executable, "bench/load_test.py", "--requests", "1000", "--clients", "4",
                            "--json", str(out)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(out.read_text())
-    run, memory = result["run"], result["memory"]
+    run, memory, slow, health = result["run"], result["memory"], result["slow_clients"], result["health"]
     assert run["requests"] == run["answered"] == 1000
     assert run["server_errors_5xx"] == run["lost"] == run["wrong_answers"] == run["duplicate_request_ids"] == 0
     assert set(run["statuses"]) == {"200", "400", "415", "422"}  # the mix really was mixed
+    assert sum(run["bombs"].values()) > 20
+    assert slow["uploads"] >= 2 and slow["server_errors_5xx"] == slow["lost"] == slow["wrong_answers"] == 0
+    assert health["p99_ms"] < 1000 and health["failures"] == 0
     assert memory["growth_pct"] < 10 and not memory["workers_replaced"]
     assert result["tracebacks_in_server_log"] == result["patient_data_in_server_log"] == 0
+    assert all(result["checks"].values()), result["checks"]
 
 
 def assert_measures(server: GunicornServer) -> None:
