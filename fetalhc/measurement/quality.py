@@ -54,13 +54,26 @@ class QualitySignals:
         }
 
 
+def _inside_on_map(ellipse: Ellipse, frame: MapFrame, shape: tuple[int, int]) -> np.ndarray:
+    """Which map pixels' centres lie inside ``ellipse`` (original pixels): the ellipse is carried
+    into the map by the frame's affine map, so no map pixel is carried back one by one."""
+    th = np.radians(ellipse.angle_deg)
+    axes = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]]) @ np.diag(
+        [ellipse.semi_major, ellipse.semi_minor])
+    to_unit = np.linalg.inv(frame.matrix[:2, :2] @ axes).astype(np.float32)
+    cx, cy = frame.to_map(np.array([[ellipse.center_x, ellipse.center_y]]))[0]
+    dy = np.arange(shape[0], dtype=np.float32)[:, None] - np.float32(cy)
+    dx = np.arange(shape[1], dtype=np.float32)[None, :] - np.float32(cx)
+    u = to_unit[0, 0] * dx + to_unit[0, 1] * dy
+    v = to_unit[1, 0] * dx + to_unit[1, 1] * dy
+    return u * u + v * v <= 1.0
+
+
 def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, frame: MapFrame,
                    hc_mm: float | None, threshold: float = 0.5) -> QualitySignals:
     """Signals, confidence and verdict for one measurement on the map ``prob`` seen through ``frame``."""
     h_map, w_map = prob.shape
-    ys, xs = np.mgrid[0:h_map, 0:w_map]
-    grid = frame.to_image(np.stack([xs.ravel(), ys.ravel()], axis=1))
-    inside_ellipse = ellipse.contains(grid[:, 0], grid[:, 1]).reshape(prob.shape)
+    inside_ellipse = _inside_on_map(ellipse, frame, prob.shape)
     union = np.logical_or(inside_ellipse, region.mask).sum()
     iou = float(np.logical_and(inside_ellipse, region.mask).sum() / union) if union else 0.0
     mean_prob = float(prob[region.mask].mean())
