@@ -53,3 +53,17 @@ def test_the_csv_row_is_the_flat_json_answer(hc18, client, predictor):
     assert row["gestational_age.hadlock.ga_weeks"] == answer["gestational_age"]["hadlock"]["ga_weeks"]
     assert row["quality_flags"] == "; ".join(answer["quality_flags"])
     assert COLUMNS[:3] == ["file", "status", "error"] and set(COLUMNS[3:]) == set(csv_columns()) - {"status"}
+
+
+def test_every_answer_carries_an_ordered_interval_around_its_hc(hc18, client):
+    data, pixel_size_mm, reference = hc18_reference(hc18)
+    calibrated = client.post("/", data={"image": upload(data), "pixel_size_mm": str(pixel_size_mm)},
+                             headers=JSON).get_json()
+    uncalibrated = client.post("/", data={"image": upload(data)}, headers=JSON).get_json()
+    low, high = calibrated["circumference_interval_mm"]
+    assert low < calibrated["circumference_mm"] < high and calibrated["circumference_interval_level"] == 0.9
+    assert uncalibrated["circumference_interval_mm"] is None
+    low_px, high_px = uncalibrated["circumference_interval_px"]
+    assert low_px < uncalibrated["circumference_px"] < high_px
+    assert calibrated["summary"][0]["label"] == "HC 90 % interval"
+    assert f"{low:.1f} to {high:.1f} mm" == calibrated["summary"][0]["value"]
