@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
 from fetalhc.paths import PROJECT_ROOT
 from fetalhc.web.api import SWAGGER_UI_VERSION
@@ -16,9 +13,6 @@ from fetalhc.web.openapi import openapi_document
 from fetalhc.web.security import CONTENT_SECURITY_POLICY, DOCS_CONTENT_SECURITY_POLICY
 
 VENDORED = PROJECT_ROOT / "static" / "swagger-ui"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 # CSP violations as the page sees them (some never reach the console).
 RECORD_CSP_VIOLATIONS = """window.__csp = [];
 document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + e.blockedURI));"""
@@ -72,30 +66,6 @@ def test_the_other_pages_keep_the_page_policy(client):
 
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def live_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_docs_renders_every_operation_offline(browser, live_url, tmp_path):
