@@ -3,6 +3,7 @@
 Each worker process loads its own copy of the model (OpenVINO or ONNX Runtime: well under a second).
 The app is not preloaded in the master: the runtimes' thread pools do not survive fork().
 """
+import ctypes
 import logging
 import os
 
@@ -33,6 +34,19 @@ errorlog = "-"
 loglevel = "info"
 # No runtime admin socket (gunicorn 27 creates one under $HOME by default): nothing to manage.
 control_socket_disable = True
+
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter number
+
+
+def post_fork(server, worker):
+    """At most two malloc arenas per worker: with 8 threads glibc would give each thread its own,
+    and the memory freed after large decodes would stay scattered over them (bench/load_test.py
+    measured the workers' growth)."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
+    except OSError:  # not glibc: its allocator has no arenas to bound
+        pass
 
 
 def post_worker_init(worker):
