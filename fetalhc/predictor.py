@@ -80,6 +80,15 @@ class Stages:
         return abs(self.coarse.hc_px - self.fine.hc_px) / self.fine.hc_px
 
 
+def _centile_refusal(biometry: Biometry, hadlock: HadlockEstimate) -> str | None:
+    """Why no centile is given for this HC: a size no fetus has, or one outside Hadlock's formula."""
+    if biometry.quality.plausible_size is False:
+        return f"HC {biometry.hc_mm:.0f} mm is not a plausible fetal head size, so no centile is given; check the pixel size"
+    if not hadlock.valid:
+        return f"no centile is given: {hadlock.reason}"
+    return None
+
+
 def _check_range(field: str, value: float, limits: tuple[float, float], what: str) -> None:
     low, high = limits
     if not (math.isfinite(value) and low <= value <= high):
@@ -130,7 +139,7 @@ class HeadPredictor:
             hadlock = hadlock_ga_from_hc(biometry.hc_mm)
             igga = ga_from_hc(biometry.hc_mm)
             if ga_weeks is not None:
-                centile = hc_centile(biometry.hc_mm, ga_weeks)
+                centile = hc_centile(biometry.hc_mm, ga_weeks, refused=_centile_refusal(biometry, hadlock))
         trust = judge(biometry, None if stages is None else stages.disagreement,
                       stages is None or stages.fine is not None, self.uncertainty)
         return Measurement(image, spacing, biometry, hadlock, igga, centile, time.perf_counter() - started, trust,

@@ -118,6 +118,16 @@ class ProvenanceRecord(_Record):
     measured_at: AwareDatetime = Field(description="When the record was made (UTC, ISO 8601).")
 
 
+AlertCode = Literal["below_3rd_centile", "above_97th_centile", "ga_mismatch", "implausible_size", "poor_quality"]
+# An entered gestational age this far from the HC's Hadlock estimate is worth a second look.
+GA_MISMATCH_WEEKS = 2.0
+
+
+class AlertRecord(_Record):
+    code: AlertCode
+    reason: str
+
+
 class SummaryRow(_Record):
     label: str
     value: str
@@ -164,6 +174,10 @@ class MeasurementRecord(_Record):
         "halved when a plausibility check fails; else the segmentation's own evidence."))
     image_quality: Verdict = Field(description="How far to trust the answer; quality_flags say why.")
     quality_flags: list[str] = Field(description="The reasons for the verdict (empty when Good).")
+    alerts: list[AlertRecord] = Field(description=(
+        "What a clinician must not miss: an HC below the 3rd or above the 97th centile, an entered gestational "
+        f"age more than {GA_MISMATCH_WEEKS:g} weeks from the HC's Hadlock estimate, an implausible size, a Poor "
+        "verdict. Empty when none applies."))
     quality_signals: QualitySignalsRecord
     processing_time: str = Field(examples=["0.41s"])
     processing_time_ms: float = Field(description="Decoding and analysis, in milliseconds.")
@@ -206,6 +220,7 @@ class MeasurementRecord(_Record):
             gestational_age=gestational_age,
             centile=None if m.centile is None else m.centile.to_dict(),
             confidence=round(t.confidence, 3), image_quality=t.verdict, quality_flags=list(t.reasons),
+            alerts=alerts_of(m),
             quality_signals=q.to_dict(),
             processing_time=f"{m.seconds:.2f}s", processing_time_ms=round(m.seconds * 1000.0, 1),
             image={"width": m.image.width, "height": m.image.height, "format": m.image.format,
@@ -217,6 +232,26 @@ class MeasurementRecord(_Record):
         )
         fields["summary"] = summary_rows(fields)
         return cls.model_validate({**fields, **extra})
+
+
+def alerts_of(m: "Measurement") -> list[dict]:
+    """The alerts of one measurement, most specific first."""
+    alerts = []
+    c, h = m.centile, m.hadlock
+    if c is not None and c.centile is not None and not 3.0 <= c.centile <= 97.0:
+        side = "below the 3rd" if c.centile < 3.0 else "above the 97th"
+        alerts.append({"code": "below_3rd_centile" if c.centile < 3.0 else "above_97th_centile",
+                       "reason": f"HC is {side} centile at {c.ga_text} (centile {c.centile:.1f}, z {c.z:+.2f})"})
+    if c is not None and h is not None and h.ga_weeks is not None and abs(h.ga_weeks - c.ga_weeks) > GA_MISMATCH_WEEKS:
+        alerts.append({"code": "ga_mismatch",
+                       "reason": f"the HC dates the pregnancy to {h.ga_text} (Hadlock), more than "
+                                 f"{GA_MISMATCH_WEEKS:g} weeks from the entered {c.ga_text}"})
+    if m.biometry.quality.plausible_size is False:
+        alerts.append({"code": "implausible_size",
+                       "reason": f"HC {m.biometry.hc_mm:.0f} mm is not a plausible fetal head size; check the pixel size"})
+    if m.trust.verdict == "Poor":
+        alerts.append({"code": "poor_quality", "reason": "the measurement is Poor: " + "; ".join(m.trust.reasons)})
+    return alerts
 
 
 def _rounded_pair(pair: tuple[float, float] | None) -> tuple[float, float] | None:
@@ -285,6 +320,8 @@ _NOT_IN_CSV = {"summary"}
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    if getattr(annotation, "__origin__", None) is list:  # a list of records stays one column
+        return None
     for t in getattr(annotation, "__args__", (annotation,)):
         if isinstance(t, type) and issubclass(t, BaseModel):
             return t
@@ -306,8 +343,8 @@ def _flatten(record: BaseModel | None, model: type[BaseModel], prefix: str, out:
             _flatten(value, nested, key, out)
         elif _is_pair(info.annotation):  # an interval: one column per bound
             out[f"{key}_low"], out[f"{key}_high"] = value if value is not None else (None, None)
-        elif isinstance(value, list):
-            out[key] = "; ".join(map(str, value))
+        elif isinstance(value, list):  # alerts by their codes
+            out[key] = "; ".join(item.code if isinstance(item, AlertRecord) else str(item) for item in value)
         else:
             out[key] = value
     return out

@@ -100,6 +100,13 @@
     badge.textContent = r.image_quality;
     badge.className = "badge badge-" + r.image_quality.toLowerCase();
     $("confidence").textContent = r.confidence.toFixed(2);
+    fillList($("alerts"), r.alerts, (a) => {
+      const li = document.createElement("li");
+      li.dataset.code = a.code;
+      li.append(Object.assign(document.createElement("strong"), { textContent: "Alert:" }), " " + a.reason);
+      return li;
+    });
+    $("alerts").hidden = r.alerts.length === 0;
     fillList($("quality-flags"), r.quality_flags, (f) => Object.assign(document.createElement("li"), { textContent: f }));
     fillList($("rows"), r.summary, ({ label, value, note }) => {
       const div = document.createElement("div");

@@ -80,9 +80,10 @@ class IntergrowthGaEstimate(ClinicalEstimate):
     reason: str | None = None
 
 
-def hc_centile(hc_mm: float, ga_weeks: float) -> HcCentile:
-    """z-score, centile and clinical category of ``hc_mm`` at ``ga_weeks``."""
-    reason = _ga_reason(ga_weeks)
+def hc_centile(hc_mm: float, ga_weeks: float, refused: str | None = None) -> HcCentile:
+    """z-score, centile and clinical category of ``hc_mm`` at ``ga_weeks``; none, with ``refused`` as the
+    reason, when the caller already knows the HC cannot be placed."""
+    reason = refused or _ga_reason(ga_weeks)
     if reason is None and not (math.isfinite(hc_mm) and hc_mm > 0):
         reason = "HC must be a positive number of millimetres to place it on a centile chart"
     if reason is not None:
