@@ -39,6 +39,12 @@ class QualitySignals:
     confidence: float           # evidence, lowered further for an implausible size or shape
     verdict: str                # "Good", "Fair" or "Poor"
     flags: tuple[str, ...] = field(default=())
+    flag_kinds: tuple[str, ...] = field(default=())  # what each flag is about, in the same order
+
+    def flag(self, kind: str) -> str | None:
+        """The flag of ``kind`` ("not_elliptical", "unsure", "faint", "clipped", "implausible_size",
+        "elongated"), or None when the fit raised none."""
+        return dict(zip(self.flag_kinds, self.flags)).get(kind)
 
     def to_dict(self) -> dict:
         return {
@@ -103,20 +109,21 @@ def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, frame
     ci = 100.0 * ellipse.semi_minor / ellipse.semi_major
     plausible = None if hc_mm is None else bool(PLAUSIBLE_HC_MM[0] <= hc_mm <= PLAUSIBLE_HC_MM[1])
 
-    flags = []
+    named: dict[str, str] = {}
     if iou < ELLIPTICAL_IOU:
-        flags.append(f"segmented region is not elliptical (agreement with fitted ellipse {iou:.0%})")
+        named["not_elliptical"] = f"segmented region is not elliptical (agreement with fitted ellipse {iou:.0%})"
     if mean_prob < 0.9:
-        flags.append(f"the network is unsure of the head region (mean probability {mean_prob:.2f})")
+        named["unsure"] = f"the network is unsure of the head region (mean probability {mean_prob:.2f})"
     if sharpness < 0.7:
-        flags.append(f"the skull outline is faint or ambiguous (edge contrast {sharpness:.2f})")
+        named["faint"] = f"the skull outline is faint or ambiguous (edge contrast {sharpness:.2f})"
     if clipped > CLIPPED_FRACTION_LIMIT:
-        flags.append(f"{clipped:.0%} of the head lies outside the image; that part is extrapolated")
+        named["clipped"] = f"{clipped:.0%} of the head lies outside the image; that part is extrapolated"
     if plausible is False:
-        flags.append(f"HC {hc_mm:.0f} mm is outside the plausible fetal range "
-                     f"{PLAUSIBLE_HC_MM[0]:.0f}-{PLAUSIBLE_HC_MM[1]:.0f} mm; check the pixel size")
+        named["implausible_size"] = (f"HC {hc_mm:.0f} mm is outside the plausible fetal range "
+                                     f"{PLAUSIBLE_HC_MM[0]:.0f}-{PLAUSIBLE_HC_MM[1]:.0f} mm; check the pixel size")
     if ci < MIN_CEPHALIC_INDEX:
-        flags.append(f"the fitted ellipse is unusually elongated (ratio {ci:.0f}%); check the plane")
+        named["elongated"] = f"the fitted ellipse is unusually elongated (ratio {ci:.0f}%); check the plane"
+    flags = list(named.values())
 
     # Each factor is in [0, 1]; a failure in any of them pulls the product down.
     evidence = float(np.clip(iou * mean_prob * (0.5 + 0.5 * sharpness) * (1.0 - min(clipped, 0.5)), 0.0, 1.0))
@@ -133,4 +140,4 @@ def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, frame
     else:
         verdict = "Poor"
     return QualitySignals(iou, mean_prob, sharpness, clipped, plausible, ci, evidence, confidence, verdict,
-                          tuple(flags))
+                          tuple(flags), tuple(named))

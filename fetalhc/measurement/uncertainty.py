@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from fetalhc.measurement.biometry import Biometry
-from fetalhc.measurement.quality import (CLIPPED_FRACTION_LIMIT, ELLIPTICAL_IOU, MIN_CEPHALIC_INDEX,
-                                         QualitySignals)
+from fetalhc.measurement.quality import QualitySignals
 
 UNCERTAINTY_NAME = "uncertainty.json"
 # Chosen before calibration: about the relative error of HC18's best methods (1.8 mm at 180 mm).
@@ -108,18 +107,16 @@ class Trust:
     reasons: tuple[str, ...]
 
 
+# The fit's own flags that make an answer Poor, and those that make it at best Fair.
+POOR_FLAGS = ("implausible_size", "clipped", "elongated")
+FAIR_FLAGS = ("not_elliptical",)
+
+
 def _plausibility(quality: QualitySignals) -> tuple[list[str], list[str]]:
     """(reasons that make an answer Poor, reasons that make it at best Fair) from the fit itself."""
-    poor, fair = [], []
-    if quality.plausible_size is False:
-        poor.append(next(f for f in quality.flags if "plausible fetal range" in f))
-    if quality.clipped_fraction > CLIPPED_FRACTION_LIMIT:
-        poor.append(next(f for f in quality.flags if "outside the image" in f))
-    if quality.cephalic_index_px < MIN_CEPHALIC_INDEX:
-        poor.append(next(f for f in quality.flags if "elongated" in f))
-    if quality.ellipse_iou < ELLIPTICAL_IOU:
-        fair.append(next(f for f in quality.flags if "not elliptical" in f))
-    return poor, fair
+    def raised(kinds: tuple[str, ...]) -> list[str]:
+        return [flag for kind in kinds if (flag := quality.flag(kind)) is not None]
+    return raised(POOR_FLAGS), raised(FAIR_FLAGS)
 
 
 def judge(biometry: Biometry, disagreement: float | None, refined: bool, uncertainty: Uncertainty | None) -> Trust:
