@@ -26,6 +26,7 @@
 
   async function showPreview() {
     const file = input.files[0];
+    clearResult(); // a newly chosen image never sits beside the previous image's result
     const img = $("preview-img"), note = $("preview-note");
     if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
     img.removeAttribute("src");
@@ -127,6 +128,15 @@
     result.hidden = false;
     result.focus();
     result.scrollIntoView({ block: "start", behavior: "smooth" });
+    // Other page modules (edit, chart, batch, calibrate) hook in here instead of into render().
+    document.dispatchEvent(new CustomEvent("fetalhc:result", { detail: { answer: r, file: input.files[0] } }));
+  }
+
+  // Hides the shown result, if any, and tells the other page modules that it is gone.
+  function clearResult() {
+    if (result.hidden) return;
+    result.hidden = true;
+    document.dispatchEvent(new CustomEvent("fetalhc:cleared"));
   }
 
   // --- submitting ------------------------------------------------------------------------
@@ -146,7 +156,7 @@
     const file = input.files[0];
     if (!file) { showError("Choose an ultrasound image first."); input.focus(); return; }
     showError("");
-    result.hidden = true; // never leave the previous image's result beside a new attempt
+    clearResult(); // never leave the previous image's result beside a new attempt
     const data = new FormData(form);
     data.set("image", file, "upload"); // the file's own name (often a patient's) never leaves the browser
     // "FHIR" and "DICOM SR" buttons: the same post with format=, saved as a file; errors stay JSON.
