@@ -94,6 +94,18 @@ def hc_centile(hc_mm: float, ga_weeks: float, refused: str | None = None) -> HcC
     return HcCentile(hc_mm, ga_weeks, z, centile, mean, sd, _classify(centile))
 
 
+def hc_at_centile(ga_weeks: float, centile: float) -> float:
+    """The HC (mm) at ``centile`` (between 0 and 100) of the standard at ``ga_weeks`` (14 to 40): the
+    curves of the growth chart. Raises ValueError outside the standard's span."""
+    reason = _ga_reason(ga_weeks)
+    if reason is not None:
+        raise ValueError(reason)
+    if not 0 < centile < 100:
+        raise ValueError(f"A centile lies between 0 and 100, not {centile:g}")
+    mean, sd = _hc_mean_sd(ga_weeks)
+    return mean + _STANDARD_NORMAL.inv_cdf(centile / 100) * sd
+
+
 def ga_from_hc(hc_mm: float) -> IntergrowthGaEstimate:
     """Gestational age from HC in mm, only where it falls within 14+0 to 40+0 weeks."""
     if not math.isfinite(hc_mm) or hc_mm <= 0:

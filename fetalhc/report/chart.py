@@ -1,0 +1,160 @@
+"""The growth chart: the INTERGROWTH-21st head circumference standard's 3rd, 10th, 50th, 90th and 97th
+centiles from 14 to 40 weeks, with one measurement marked, laid out once in drawing units.
+
+The curves come from :func:`fetalhc.clinical.intergrowth.hc_at_centile` (Papageorghiou et al., Lancet
+2014); nothing here computes a centile. The layout is in units with y pointing down (as SVG):
+:mod:`fetalhc.report.svg` writes it for the page and :mod:`fetalhc.report.pdf` draws the same layout
+with reportlab, so the page and the PDF show one chart.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from fetalhc.clinical.hadlock import format_weeks_days
+from fetalhc.clinical.intergrowth import GA_MAX_WEEKS, GA_MIN_WEEKS, GROWTH_SOURCE, hc_at_centile
+
+WIDTH, HEIGHT = 640.0, 440.0
+# The plot area inside the drawing; the margins hold the tick labels and the axis titles.
+LEFT, TOP, RIGHT, BOTTOM = 72.0, 20.0, 624.0, 376.0
+HC_MIN_MM, HC_MAX_MM, HC_TICK_MM = 50.0, 400.0, 50.0
+GA_TICK_WEEKS = 2.0
+# Curves are sampled every quarter week: straight segments that far apart stay within 0.01 mm of the
+# smooth curve, and every whole week (where the published tables are) is a sample.
+STEP_WEEKS = 0.25
+
+TITLE = "Head circumference on the INTERGROWTH-21st fetal growth standard"
+X_LABEL = "Gestational age (weeks)"
+Y_LABEL = "Head circumference (mm)"
+# About the width of one character of the measurement's label (13-unit bold sans-serif).
+LABEL_CHAR_WIDTH = 7.6
+
+
+@dataclass(frozen=True)
+class Curve:
+    centile: int
+    label: str  # "3rd centile"
+    colour: str
+    width: float
+    dash: tuple[float, ...]  # empty: solid; the dash tells the curves apart without colour
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class Marker:
+    x: float
+    y: float
+    hc_mm: float
+    ga_weeks: float
+    off_chart: str | None  # "above" or "below" when the HC lies outside the drawn range
+    label: str
+    label_x: float
+    label_y: float
+    label_anchor: str  # "start", "middle" or "end"
+
+
+@dataclass(frozen=True)
+class GrowthChart:
+    marker: Marker
+    curves: tuple[Curve, ...]
+    x_ticks: tuple[tuple[float, str], ...]  # (x, label)
+    y_ticks: tuple[tuple[float, str], ...]  # (y, label)
+    description: str
+    width: float = WIDTH
+    height: float = HEIGHT
+    plot: tuple[float, float, float, float] = (LEFT, TOP, RIGHT, BOTTOM)
+    title: str = TITLE
+    x_label: str = X_LABEL
+    y_label: str = Y_LABEL
+    source: str = GROWTH_SOURCE
+
+
+class ChartError(ValueError):
+    """No chart for these values; the message says why."""
+
+
+# (centile, label, colour, width, dash), drawn in this order, the median last (on top).
+_STYLES = (
+    (3, "3rd centile", "#8a1c1c", 1.5, (2.0, 3.0)),
+    (97, "97th centile", "#8a1c1c", 1.5, (2.0, 3.0)),
+    (10, "10th centile", "#5b6576", 1.5, (8.0, 4.0)),
+    (90, "90th centile", "#5b6576", 1.5, (8.0, 4.0)),
+    (50, "50th centile", "#0b5cad", 2.5, ()),
+)
+CENTILES = tuple(sorted(style[0] for style in _STYLES))
+
+
+def x_of(ga_weeks: float) -> float:
+    return LEFT + (ga_weeks - GA_MIN_WEEKS) / (GA_MAX_WEEKS - GA_MIN_WEEKS) * (RIGHT - LEFT)
+
+
+def y_of(hc_mm: float) -> float:
+    return BOTTOM - (hc_mm - HC_MIN_MM) / (HC_MAX_MM - HC_MIN_MM) * (BOTTOM - TOP)
+
+
+def _ticks(low: float, high: float, step: float, position) -> tuple[tuple[float, str], ...]:
+    count = int(round((high - low) / step))
+    return tuple((round(position(low + i * step), 2), f"{low + i * step:g}") for i in range(count + 1))
+
+
+def _curve(centile: int, label: str, colour: str, width: float, dash: tuple[float, ...]) -> Curve:
+    count = int(round((GA_MAX_WEEKS - GA_MIN_WEEKS) / STEP_WEEKS))
+    weeks = [GA_MIN_WEEKS + i * STEP_WEEKS for i in range(count + 1)]
+    points = tuple((round(x_of(ga), 2), round(y_of(hc_at_centile(ga, centile)), 2)) for ga in weeks)
+    return Curve(centile, label, colour, width, dash, points)
+
+
+def _marker(hc_mm: float, ga_weeks: float) -> Marker:
+    x, y = x_of(ga_weeks), y_of(hc_mm)
+    off_chart = "above" if hc_mm > HC_MAX_MM else "below" if hc_mm < HC_MIN_MM else None
+    y = min(max(y, TOP), BOTTOM)
+    label = f"HC {hc_mm:.2f} mm at {format_weeks_days(ga_weeks)}"
+    if off_chart:
+        label += f", {off_chart} the chart"
+    # The label sits beside the mark on whichever side has room (its width estimated from the
+    # characters at the label's 13-unit font), below the mark at the top edge, above it elsewhere.
+    width = LABEL_CHAR_WIDTH * len(label)
+    if x + 12 + width <= RIGHT:
+        label_x, anchor = x + 12, "start"
+    elif x - 12 - width >= LEFT:
+        label_x, anchor = x - 12, "end"
+    else:
+        label_x, anchor = min(max(x, LEFT + width / 2), RIGHT - width / 2), "middle"
+    label_y = y + 24 if y < TOP + 30 else y - 12
+    return Marker(round(x, 2), round(y, 2), hc_mm, ga_weeks, off_chart, label,
+                  round(label_x, 2), round(label_y, 2), anchor)
+
+
+def growth_chart(hc_mm: float, ga_weeks: float) -> GrowthChart:
+    """The chart with this HC (mm) marked at this gestational age (decimal weeks, 14 to 40)."""
+    if not (math.isfinite(hc_mm) and hc_mm > 0):
+        raise ChartError("The head circumference must be a positive number of millimetres.")
+    if not (math.isfinite(ga_weeks) and GA_MIN_WEEKS <= ga_weeks <= GA_MAX_WEEKS):
+        raise ChartError("The INTERGROWTH-21st head circumference standard spans 14+0 to 40+0 weeks; "
+                         "give a gestational age in that span.")
+    marker = _marker(hc_mm, ga_weeks)
+    centiles = ", ".join(style[1].split()[0] for style in sorted(_STYLES))
+    description = (f"The {centiles} centiles of the INTERGROWTH-21st fetal head circumference standard "
+                   f"({GROWTH_SOURCE}) from 14 to 40 weeks, head circumference in mm against gestational age "
+                   f"in weeks. Marked: this measurement, {marker.label}.")
+    return GrowthChart(
+        marker=marker,
+        curves=tuple(_curve(*style) for style in _STYLES),
+        x_ticks=_ticks(GA_MIN_WEEKS, GA_MAX_WEEKS, GA_TICK_WEEKS, x_of),
+        y_ticks=_ticks(HC_MIN_MM, HC_MAX_MM, HC_TICK_MM, y_of),
+        description=description,
+    )
+
+
+def chart_for_record(record: dict[str, Any]) -> GrowthChart | None:
+    """The chart of a result record (its JSON form); None unless it has an HC in mm and a gestational
+    age within the standard's span."""
+    centile = record.get("centile")
+    hc_mm = record.get("circumference_mm")
+    if centile is None or hc_mm is None:
+        return None
+    ga_weeks = centile["ga_weeks"]
+    if not GA_MIN_WEEKS <= ga_weeks <= GA_MAX_WEEKS:
+        return None
+    return growth_chart(hc_mm, ga_weeks)
