@@ -16,6 +16,15 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
     return round(float(value), digits)
 
 
+def fixed(value: float, digits: int = 2) -> str:
+    """``value`` as text with exactly ``digits`` decimals: the digits of ``rounded(value, digits)``.
+
+    Every text that shows a reported number (page rows, overlay label, alerts) goes through here
+    with the number's own digits, so no value is shown rounded one way and sent rounded another.
+    """
+    return f"{rounded(value, digits):.{digits}f}"
+
+
 def parse_number(raw: str, kind: type = float) -> float | int | None:
     """A number typed by a person or set in the environment: None when empty, else ``kind`` of it.
 

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from fetalhc.measurement import Biometry, Ellipse
+from fetalhc.numbers import fixed
 
 # BGR colours chosen to stay visible on gray speckle and to differ for colour-blind readers.
 ELLIPSE_BGR = (0, 215, 255)  # amber
@@ -38,9 +39,7 @@ def draw_overlay(gray: np.ndarray, biometry: Biometry) -> np.ndarray:
         raise ValueError(f"expected a 2D uint8 grayscale image, got {gray.dtype} with shape {gray.shape}")
     img = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
     e = biometry.ellipse
-    # Line widths and text grow with the image so the drawing reads the same at any resolution.
-    side = max(img.shape[:2])
-    thickness = max(1, round(side / 400))
+    thickness = _line_width(img)
     th = math.radians(e.angle_deg)
     major = (e.semi_major * math.cos(th), e.semi_major * math.sin(th))
     minor = (-e.semi_minor * math.sin(th), e.semi_minor * math.cos(th))
@@ -50,18 +49,26 @@ def draw_overlay(gray: np.ndarray, biometry: Biometry) -> np.ndarray:
              OFD_BGR, thickness, cv2.LINE_AA, _SHIFT)
     cv2.line(img, _fixed(cx - minor[0], cy - minor[1]), _fixed(cx + minor[0], cy + minor[1]),
              BPD_BGR, thickness, cv2.LINE_AA, _SHIFT)
-    _draw_label(img, _label(biometry), thickness)
+    draw_label(img, label_text(biometry))
     return img
 
 
-def _label(b: Biometry) -> str:
+def _line_width(img: np.ndarray) -> int:
+    # Line widths and text grow with the image so the drawing reads the same at any resolution.
+    return max(1, round(max(img.shape[:2]) / 400))
+
+
+def label_text(b: Biometry) -> str:
+    """The overlay's label: the values with the digits of the result record (fetalhc.numbers.fixed),
+    so the image never shows a number the page and the JSON round differently."""
     if b.hc_mm is not None:
-        return f"HC {b.hc_mm:.1f} mm  BPD {b.bpd_mm:.1f} mm  OFD {b.ofd_mm:.1f} mm"
-    return f"HC {b.hc_px:.0f} px (uncalibrated)"
+        return f"HC {fixed(b.hc_mm)} mm  BPD {fixed(b.bpd_mm)} mm  OFD {fixed(b.ofd_mm)} mm"
+    return f"HC {fixed(b.hc_px)} px (uncalibrated)"
 
 
-def _draw_label(img: np.ndarray, text: str, thickness: int) -> None:
-    """White text on a dark box in the top-left corner, shrunk to fit narrow images."""
+def draw_label(img: np.ndarray, text: str) -> None:
+    """White ``text`` on a dark box in the top-left corner of ``img``, shrunk to fit narrow images."""
+    thickness = _line_width(img)
     font = cv2.FONT_HERSHEY_SIMPLEX
     scale = max(0.4, img.shape[1] / 1600)
     (w, h), baseline = cv2.getTextSize(text, font, scale, thickness)

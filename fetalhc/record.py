@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 import fetalhc
-from fetalhc.numbers import rounded
+from fetalhc.numbers import fixed, rounded
 
 if TYPE_CHECKING:
     from fetalhc.predictor import Measurement
@@ -202,7 +202,7 @@ class MeasurementRecord(_Record):
         if calibrated:
             gestational_age = {"hadlock": m.hadlock.to_dict(), "intergrowth21": m.intergrowth_ga.to_dict()}
         fields = dict(
-            circumference=f"{b.hc_mm if calibrated else b.hc_px:.2f}",
+            circumference=fixed(b.hc_mm if calibrated else b.hc_px),
             circumference_unit="mm" if calibrated else "px",
             circumference_mm=rounded(b.hc_mm), circumference_px=rounded(b.hc_px),
             circumference_interval_mm=_rounded_pair(t.interval_mm), circumference_interval_px=_rounded_pair(t.interval_px),
@@ -248,7 +248,7 @@ def alerts_of(m: "Measurement") -> list[dict]:
                                  f"{GA_MISMATCH_WEEKS:g} weeks from the entered {c.ga_text}"})
     if m.biometry.quality.plausible_size is False:
         alerts.append({"code": "implausible_size",
-                       "reason": f"HC {m.biometry.hc_mm:.0f} mm is not a plausible fetal head size; check the pixel size"})
+                       "reason": f"HC {fixed(m.biometry.hc_mm)} mm is not a plausible fetal head size; check the pixel size"})
     if m.trust.verdict == "Poor":
         alerts.append({"code": "poor_quality", "reason": "the measurement is Poor: " + "; ".join(m.trust.reasons)})
     return alerts
@@ -263,7 +263,8 @@ _SPACING_SOURCES = {"form": "entered", "dicom": "from the DICOM file"}
 
 def _length(f: dict, key: str) -> str:
     mm = f[f"{key}_mm"]
-    return f"{mm:.1f} mm" if mm is not None else f"{f[f'{key}_px']:.1f} px"
+    # The record's own rounded value with its two decimals, as in the JSON and the overlay label.
+    return f"{fixed(mm)} mm" if mm is not None else f"{fixed(f[f'{key}_px'])} px"
 
 
 def _value_or_reason(label: str, value: str | None, reason: str | None) -> dict:
@@ -278,7 +279,7 @@ def summary_rows(f: dict) -> list[dict]:
     if interval is not None:
         unit = "mm" if f["circumference_interval_mm"] else "px"
         rows.append({"label": f"HC {100 * f['circumference_interval_level']:.0f} % interval",
-                     "value": f"{interval[0]:.1f} to {interval[1]:.1f} {unit}", "note": False})
+                     "value": f"{fixed(interval[0])} to {fixed(interval[1])} {unit}", "note": False})
     rows += [{"label": "BPD", "value": _length(f, "bpd"), "note": False},
             {"label": "OFD", "value": _length(f, "ofd"), "note": False},
             {"label": "Cephalic index", "value": f"{f['cephalic_index']:.1f}", "note": False}]

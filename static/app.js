@@ -92,6 +92,7 @@
     blobUrls.forEach((u) => URL.revokeObjectURL(u));
     blobUrls = [];
     $("hc-value").textContent = r.circumference + " " + r.circumference_unit;
+    $("hc-label").textContent = "Head circumference" + (r.calibrated ? "" : ", in image pixels (not calibrated)");
     // The record's first summary row is the interval when the model has one.
     const interval = r.circumference_interval_px !== null ? r.summary[0] : null;
     $("hc-interval").textContent = interval ? interval.label.replace("HC ", "") + " " + interval.value : "";
@@ -143,6 +144,11 @@
   function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = !message;
+    if (!message) return;
+    // The error sits above the form: bring it into view and give it the focus, or it may appear
+    // off screen and look as if nothing happened.
+    errorBox.focus({ preventScroll: true });
+    errorBox.scrollIntoView({ block: "center", behavior: "smooth" });
   }
 
   function setBusy(on) {
@@ -154,7 +160,7 @@
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const file = input.files[0];
-    if (!file) { showError("Choose an ultrasound image first."); input.focus(); return; }
+    if (!file) { showError("Choose an ultrasound image first."); return; }
     showError("");
     clearResult(); // never leave the previous image's result beside a new attempt
     const data = new FormData(form);

@@ -95,7 +95,7 @@ class HadlockEstimate(ClinicalEstimate):
 
     METHOD: ClassVar[str] = "hadlock_1984"
     SOURCE: ClassVar[str] = SOURCE
-    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 1, "ga_weeks": 2, "sd2_weeks": 2, "low_weeks": 2, "high_weeks": 2}
+    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 2, "ga_weeks": 2, "sd2_weeks": 2, "low_weeks": 2, "high_weeks": 2}
     TEXTS: ClassVar[tuple[str, ...]] = ("ga_text", "low_text", "high_text")
 
     hc_mm: float

@@ -54,7 +54,7 @@ class HcCentile(ClinicalEstimate):
 
     METHOD: ClassVar[str] = "intergrowth21_hc_standard"
     SOURCE: ClassVar[str] = GROWTH_SOURCE
-    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 1, "ga_weeks": 2, "z": 2, "centile": 1, "mean_mm": 1, "sd_mm": 2}
+    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 2, "ga_weeks": 2, "z": 2, "centile": 1, "mean_mm": 1, "sd_mm": 2}
 
     hc_mm: float
     ga_weeks: float
@@ -72,7 +72,7 @@ class IntergrowthGaEstimate(ClinicalEstimate):
 
     METHOD: ClassVar[str] = "intergrowth21_ga_from_hc"
     SOURCE: ClassVar[str] = DATING_SOURCE
-    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 1, "ga_days": 1, "ga_weeks": 2}
+    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 2, "ga_days": 1, "ga_weeks": 2}
 
     hc_mm: float
     ga_days: float | None

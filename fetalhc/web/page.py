@@ -17,6 +17,23 @@ from fetalhc.web.security import csrf, key_matches, page_has_key, remember_key_i
 
 bp = Blueprint("page", __name__)
 
+# The typed fields the page shows again after a post without JavaScript (a browser never refills a
+# file input), each cut to this length: a number or a label, never a whole posted field echoed back.
+KEPT_FIELDS = ("pixel_size_mm", "ga_weeks", "ga_days", "frame")
+KEPT_LENGTH = 100
+
+
+def _entered_values() -> dict[str, str]:
+    """What the person typed into the form just posted, by field name ('' where nothing).
+
+    Only a form already read is used: one that could not be read (too large, too many parts)
+    is not read a second time here.
+    """
+    # Werkzeug keeps a form it has read in the request's __dict__ (its cached property).
+    form = vars(request._get_current_object()).get("form") if request.method == "POST" else None
+    return {name: (form.get(name, "") if form is not None else "")[:KEPT_LENGTH] for name in KEPT_FIELDS}
+
+
 def _json_download(body: dict) -> str:
     result = {k: v for k, v in body.items() if k != "overlay_png_base64"}
     return "data:application/json;charset=utf-8," + quote(json.dumps(result, indent=2))
@@ -28,7 +45,7 @@ def render_index(result: dict | None = None, error: str | None = None, status: i
     if not page_has_key():
         return render_template("key.html", error=error), status
     html = render_template(
-        "index.html", result=result, error=error, model_error=model_state().error,
+        "index.html", result=result, error=error, model_error=model_state().error, entered=_entered_values(),
         json_href=_json_download(result) if result else None,
         pixel_size_range=app_settings().pixel_size_mm_range, ga_range=app_settings().ga_weeks_range,
         max_upload_mb=f"{current_app.config['MAX_CONTENT_LENGTH'] / (1024 * 1024):g}")

@@ -66,4 +66,4 @@ def test_every_answer_carries_an_ordered_interval_around_its_hc(hc18, client):
     low_px, high_px = uncalibrated["circumference_interval_px"]
     assert low_px < uncalibrated["circumference_px"] < high_px
     assert calibrated["summary"][0]["label"] == "HC 90 % interval"
-    assert f"{low:.1f} to {high:.1f} mm" == calibrated["summary"][0]["value"]
+    assert f"{low:.2f} to {high:.2f} mm" == calibrated["summary"][0]["value"]
