@@ -16,7 +16,11 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
     return round(float(value), digits)
 
 
-def fixed(value: float, digits: int = 2) -> str:
+# The decimals of every length the project reports (HC, BPD, OFD, their interval; mm and pixels).
+LENGTH_DIGITS = 2
+
+
+def fixed(value: float, digits: int = LENGTH_DIGITS) -> str:
     """``value`` as text with exactly ``digits`` decimals: the digits of ``rounded(value, digits)``.
 
     Every text that shows a reported number (page rows, overlay label, alerts) goes through here

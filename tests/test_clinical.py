@@ -73,9 +73,9 @@ def test_hadlock_range_edge_values():
 @pytest.mark.parametrize(
     ("hc_mm", "words"),
     [
-        (67.9, "HC 67.9 mm is below the 68 mm lower limit of the Hadlock (1984) formula"),
-        (52.0, "HC 52.0 mm is below the 68 mm lower limit of the Hadlock (1984) formula"),
-        (360.1, "HC 360.1 mm is above the 360 mm upper limit of the Hadlock (1984) formula"),
+        (67.9, "HC 67.90 mm is below the 68 mm lower limit of the Hadlock (1984) formula"),
+        (52.0, "HC 52.00 mm is below the 68 mm lower limit of the Hadlock (1984) formula"),
+        (360.1, "HC 360.10 mm is above the 360 mm upper limit of the Hadlock (1984) formula"),
     ],
 )
 def test_hadlock_out_of_range_is_refused_with_reason(hc_mm, words):
@@ -89,6 +89,7 @@ def test_hadlock_out_of_range_is_refused_with_reason(hc_mm, words):
 def test_hadlock_reason_never_prints_the_limit_as_the_value():
     assert hadlock_ga_from_hc(67.95).reason.startswith("HC 67.95 mm is below the 68 mm")
     assert hadlock_ga_from_hc(360.04).reason.startswith("HC 360.04 mm is above the 360 mm")
+    assert hadlock_ga_from_hc(67.996).reason.startswith("HC 67.996 mm is below the 68 mm")
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
@@ -304,8 +305,8 @@ def test_ga_from_hc_limits_map_to_14_and_40_weeks():
 @pytest.mark.parametrize(
     ("hc", "fragment"),
     [
-        (97.6, "HC 97.6 mm is below 97.7 mm"),
-        (346.8, "HC 346.8 mm is above 346.7 mm"),
+        (97.6, "HC 97.60 mm is below 97.7 mm"),
+        (346.8, "HC 346.80 mm is above 346.7 mm"),
         (0.0, "positive number"),
         (math.inf, "positive number"),
     ],

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from fetalhc.numbers import rounded
+from fetalhc.numbers import LENGTH_DIGITS, rounded
 
 SOURCE = "Hadlock FP et al. Radiology 1984;152:497-501"
 
@@ -50,11 +50,12 @@ def format_weeks_days(weeks: float) -> str:
     return f"{total_days // 7}w {total_days % 7}d"
 
 
-def number_text(value: float, limit: float) -> str:
-    """One decimal, or more where one decimal would print a value equal to ``limit``
-    (so "67.95 mm is below 68 mm" never reads as "68.0 mm is below 68 mm")."""
-    for digits in (1, 2, 3):
-        text = f"{value:.{digits}f}"
+def number_text(value: float, limit: float, digits: int = 1) -> str:
+    """``digits`` decimals, or more where those would print a value equal to ``limit``
+    (so "67.95 mm is below 68 mm" never reads as "68.0 mm is below 68 mm"). An HC takes the
+    result record's decimals (LENGTH_DIGITS), so a reason quotes the HC the page shows."""
+    for more in range(3):
+        text = f"{value:.{digits + more}f}"
         if float(text) != limit:
             return text
     return repr(value)
@@ -95,7 +96,8 @@ class HadlockEstimate(ClinicalEstimate):
 
     METHOD: ClassVar[str] = "hadlock_1984"
     SOURCE: ClassVar[str] = SOURCE
-    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 2, "ga_weeks": 2, "sd2_weeks": 2, "low_weeks": 2, "high_weeks": 2}
+    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": LENGTH_DIGITS, "ga_weeks": 2, "sd2_weeks": 2, "low_weeks": 2,
+                                        "high_weeks": 2}
     TEXTS: ClassVar[tuple[str, ...]] = ("ga_text", "low_text", "high_text")
 
     hc_mm: float
@@ -130,12 +132,12 @@ def _out_of_range_reason(hc_mm: float) -> str | None:
         return "HC is not a finite number, so no gestational age can be given"
     if hc_mm < HC_MIN_MM:
         return (
-            f"HC {number_text(hc_mm, HC_MIN_MM)} mm is below the {HC_MIN_MM:.0f} mm lower "
+            f"HC {number_text(hc_mm, HC_MIN_MM, LENGTH_DIGITS)} mm is below the {HC_MIN_MM:.0f} mm lower "
             "limit of the Hadlock (1984) formula"
         )
     if hc_mm > HC_MAX_MM:
         return (
-            f"HC {number_text(hc_mm, HC_MAX_MM)} mm is above the {HC_MAX_MM:.0f} mm upper "
+            f"HC {number_text(hc_mm, HC_MAX_MM, LENGTH_DIGITS)} mm is above the {HC_MAX_MM:.0f} mm upper "
             "limit of the Hadlock (1984) formula"
         )
     return None

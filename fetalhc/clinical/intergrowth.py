@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import ClassVar
 
+from fetalhc.numbers import LENGTH_DIGITS
 
 from .hadlock import ClinicalEstimate, format_weeks_days, number_text
 
@@ -54,7 +55,7 @@ class HcCentile(ClinicalEstimate):
 
     METHOD: ClassVar[str] = "intergrowth21_hc_standard"
     SOURCE: ClassVar[str] = GROWTH_SOURCE
-    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 2, "ga_weeks": 2, "z": 2, "centile": 1, "mean_mm": 1, "sd_mm": 2}
+    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": LENGTH_DIGITS, "ga_weeks": 2, "z": 2, "centile": 1, "mean_mm": 1, "sd_mm": 2}
 
     hc_mm: float
     ga_weeks: float
@@ -72,7 +73,7 @@ class IntergrowthGaEstimate(ClinicalEstimate):
 
     METHOD: ClassVar[str] = "intergrowth21_ga_from_hc"
     SOURCE: ClassVar[str] = DATING_SOURCE
-    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": 2, "ga_days": 1, "ga_weeks": 2}
+    DIGITS: ClassVar[dict[str, int]] = {"hc_mm": LENGTH_DIGITS, "ga_days": 1, "ga_weeks": 2}
 
     hc_mm: float
     ga_days: float | None
@@ -174,7 +175,7 @@ def _ga_reason(ga_weeks: float) -> str | None:
 def _dating_reason(hc_mm: float, side: str, limit_mm: float, ga_bound: str) -> str:
     limit_text = f"{limit_mm:.1f}"
     return (
-        f"HC {number_text(hc_mm, float(limit_text))} mm is {side} {limit_text} mm, the HC "
+        f"HC {number_text(hc_mm, float(limit_text), LENGTH_DIGITS)} mm is {side} {limit_text} mm, the HC "
         f"at which the INTERGROWTH-21st (2016) dating formula reaches {ga_bound} weeks; it "
         "is not used outside 14+0 to 40+0 weeks"
     )

@@ -77,6 +77,8 @@ def test_page_overlay_label_and_json_show_each_value_rounded_once(calibrated_pag
     assert record["gestational_age"]["hadlock"]["hc_mm"] == record["circumference_mm"]
     assert record["gestational_age"]["intergrowth21"]["hc_mm"] == record["circumference_mm"]
     assert record["centile"]["hc_mm"] == record["circumference_mm"]
+    # This HC (about 72 mm) is too small for INTERGROWTH-21st dating; the reason quotes it as the page does.
+    assert record["gestational_age"]["intergrowth21"]["reason"].startswith(f"HC {record['circumference']} mm ")
 
     # The overlay's label is exactly the page's text: drawing that text again over the label
     # changes no pixel, and drawing the HC 0.01 mm off does.
