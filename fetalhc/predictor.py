@@ -21,12 +21,12 @@ import numpy as np
 
 from fetalhc.clinical import (HadlockEstimate, HcCentile, IntergrowthGaEstimate, ga_from_hc,
                               hadlock_ga_from_hc, hc_centile)
-from fetalhc.imaging.types import LoadedImage, PixelSpacing
+from fetalhc.imaging.types import ImageFacts, LoadedImage, PixelSpacing
 from fetalhc.measurement import Biometry, Ellipse, NoHeadFoundError, measure_head
-from fetalhc.measurement.biometry import averaged
+from fetalhc.measurement.biometry import averaged, placed_biometry
 from fetalhc.measurement.frame import MapFrame
 from fetalhc.measurement.quality import REJECT_CONFIDENCE
-from fetalhc.measurement.uncertainty import Trust, Uncertainty, judge
+from fetalhc.measurement.uncertainty import Trust, Uncertainty, judge, judge_placed
 from fetalhc.model.constants import CROP_MARGIN, INPUT_SIZE, STAGE2_DIR
 from fetalhc.model.loader import Segmenter, load_segmenter
 from fetalhc.record import MeasurementRecord
@@ -46,7 +46,7 @@ class InvalidParameterError(ValueError):
 class Measurement:
     """One measured head, full precision, with the clinical interpretation of its HC."""
 
-    image: LoadedImage
+    image: LoadedImage | ImageFacts       # ImageFacts: an ellipse measured without its image
     spacing: PixelSpacing | None
     biometry: Biometry
     hadlock: HadlockEstimate | None       # None when uncalibrated
@@ -55,6 +55,8 @@ class Measurement:
     seconds: float
     trust: Trust                          # interval, confidence, verdict and its reasons
     stages: Stages | None = None          # both stages' own fits, with two stages
+    ellipse_source: str = "automatic"     # "edited": the ellipse was placed by hand
+    automatic: Biometry | None = None     # with an edited ellipse: the automatic fit, when known
 
     @property
     def coarse(self) -> Biometry | None:
@@ -87,6 +89,32 @@ def _centile_refusal(biometry: Biometry, hadlock: HadlockEstimate) -> str | None
     if not hadlock.valid:
         return f"no centile is given: {hadlock.reason}"
     return None
+
+
+def _check_placement(field: str, ellipse: Ellipse, width: int, height: int) -> None:
+    """An ellipse placed by hand must be a real ellipse on the image: its centre on it, its semi-axes
+    longer than 0 and at most the image's diagonal."""
+    diagonal = math.hypot(width, height)
+    if not 0.0 < ellipse.semi_minor <= ellipse.semi_major <= diagonal:
+        raise InvalidParameterError(field, f"The field '{field}' must have semi-axes longer than 0 and at most the "
+                                           f"image's diagonal ({diagonal:.0f} pixels); got {ellipse.semi_major:g} "
+                                           f"and {ellipse.semi_minor:g}.")
+    if not (-0.5 <= ellipse.center_x <= width - 0.5 and -0.5 <= ellipse.center_y <= height - 0.5):
+        raise InvalidParameterError(field, f"The field '{field}' must have its centre on the {width}x{height} image "
+                                           f"(x from 0 to {width - 1}, y from 0 to {height - 1} pixels); got "
+                                           f"({ellipse.center_x:g}, {ellipse.center_y:g}). Move it onto the head.")
+
+
+def _interpreted(biometry: Biometry, ga_weeks: float | None) -> tuple[HadlockEstimate | None,
+                                                                     IntergrowthGaEstimate | None, HcCentile | None]:
+    """Hadlock's and INTERGROWTH-21st's gestational age of the HC, and its centile at ``ga_weeks``."""
+    if biometry.hc_mm is None:
+        return None, None, None
+    hadlock = hadlock_ga_from_hc(biometry.hc_mm)
+    centile = None
+    if ga_weeks is not None:
+        centile = hc_centile(biometry.hc_mm, ga_weeks, refused=_centile_refusal(biometry, hadlock))
+    return hadlock, ga_from_hc(biometry.hc_mm), centile
 
 
 def _check_range(field: str, value: float, limits: tuple[float, float], what: str) -> None:
@@ -130,20 +158,43 @@ class HeadPredictor:
         head is seen.
         """
         started = time.perf_counter() if started is None else started
+        spacing = self._checked(image, pixel_size_mm, ga_weeks)
+        biometry, stages = self.segment(image.pixels, spacing)
+        trust = judge(biometry, None if stages is None else stages.disagreement,
+                      stages is None or stages.fine is not None, self.uncertainty)
+        return Measurement(image, spacing, biometry, *_interpreted(biometry, ga_weeks),
+                           time.perf_counter() - started, trust, stages)
+
+    def measure_placed(self, ellipse: Ellipse, image: LoadedImage | ImageFacts, pixel_size_mm: float | None = None,
+                       ga_weeks: float | None = None, automatic: Ellipse | Biometry | None = None,
+                       started: float | None = None) -> Measurement:
+        """The measurement of an ellipse placed by hand on ``image`` (decoded, or only described): the
+        lengths, clinical interpretation and alerts of a fitted ellipse, without the model's interval.
+        ``automatic`` is the automatic fit it replaces (its biometry, or only its ellipse), if known.
+
+        Raises ``InvalidParameterError`` for an unusable value or an ellipse that is not on the image.
+        """
+        started = time.perf_counter() if started is None else started
+        spacing = self._checked(image, pixel_size_mm, ga_weeks)
+        shape = (image.height, image.width)
+        _check_placement("ellipse", ellipse, image.width, image.height)
+        if isinstance(automatic, Ellipse):
+            _check_placement("automatic", automatic, image.width, image.height)
+            automatic = placed_biometry(automatic, shape, spacing)
+        biometry = placed_biometry(ellipse, shape, spacing)
+        return Measurement(image, spacing, biometry, *_interpreted(biometry, ga_weeks), time.perf_counter() - started,
+                           judge_placed(biometry), ellipse_source="edited", automatic=automatic)
+
+    def _checked(self, image: LoadedImage | ImageFacts, pixel_size_mm: float | None,
+                 ga_weeks: float | None) -> PixelSpacing | None:
+        """The pixel size to measure with, once it and ``ga_weeks`` are checked."""
+        if isinstance(image, ImageFacts) and image.spacing is not None:  # the client's word, checked as if typed
+            for field, value in (("pixel_size_mm", image.spacing.x_mm), ("pixel_size_y_mm", image.spacing.y_mm)):
+                _check_range(field, value, self.settings.pixel_size_mm_range, "a pixel size in mm")
         spacing = self.spacing_for(image, pixel_size_mm)
         if ga_weeks is not None:
             _check_range("ga_weeks", ga_weeks, self.settings.ga_weeks_range, "a gestational age in weeks")
-        biometry, stages = self.segment(image.pixels, spacing)
-        hadlock = igga = centile = None
-        if biometry.hc_mm is not None:
-            hadlock = hadlock_ga_from_hc(biometry.hc_mm)
-            igga = ga_from_hc(biometry.hc_mm)
-            if ga_weeks is not None:
-                centile = hc_centile(biometry.hc_mm, ga_weeks, refused=_centile_refusal(biometry, hadlock))
-        trust = judge(biometry, None if stages is None else stages.disagreement,
-                      stages is None or stages.fine is not None, self.uncertainty)
-        return Measurement(image, spacing, biometry, hadlock, igga, centile, time.perf_counter() - started, trust,
-                           stages)
+        return spacing
 
     def segment(self, gray: np.ndarray, spacing: PixelSpacing | None) -> tuple[Biometry, Stages | None]:
         """The head's biometry, and each stage's own fit with two stages."""

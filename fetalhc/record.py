@@ -35,6 +35,19 @@ class EllipseRecord(_Record):
     angle_deg: float = Field(description="Clockwise rotation of the major axis from the x axis (y down), [0, 180).")
 
 
+class AutomaticRecord(_Record):
+    """The automatic fit that an edited ellipse replaced, measured the same way."""
+
+    ellipse: EllipseRecord
+    circumference_mm: float | None
+    circumference_px: float
+    bpd_mm: float | None
+    ofd_mm: float | None
+    bpd_px: float
+    ofd_px: float
+    cephalic_index: float
+
+
 class HadlockRecord(_Record):
     method: Literal["hadlock_1984"]
     source: str
@@ -79,13 +92,14 @@ class CentileRecord(_Record):
 
 
 class QualitySignalsRecord(_Record):
-    ellipse_iou: float
-    mean_probability: float
-    edge_sharpness: float
+    # The network map's signals (IoU, probability, edge, evidence, confidence) are null for an edited ellipse.
+    ellipse_iou: float | None
+    mean_probability: float | None
+    edge_sharpness: float | None
     clipped_fraction: float
     plausible_size: bool | None
-    evidence: float
-    confidence: float
+    evidence: float | None
+    confidence: float | None
     verdict: Verdict
     flags: list[str]
 
@@ -93,9 +107,10 @@ class QualitySignalsRecord(_Record):
 class ImageRecord(_Record):
     width: int
     height: int
-    format: Literal["png", "jpeg", "bmp", "tiff", "dicom"]
-    frame: int
-    n_frames: int
+    # Null in an answer of POST /ellipse whose request did not say them: it decodes no image.
+    format: Literal["png", "jpeg", "bmp", "tiff", "dicom"] | None
+    frame: int | None
+    n_frames: int | None
 
 
 class ModelRecord(_Record):
@@ -159,6 +174,12 @@ class MeasurementRecord(_Record):
     ofd_px: float
     cephalic_index: float = Field(description="BPD / OFD x 100.")
     ellipse: EllipseRecord
+    ellipse_source: Literal["automatic", "edited"] = Field(description=(
+        "edited: the ellipse was placed by hand (POST /ellipse, or the ellipse field of POST /); it then has no "
+        "model interval and no confidence, and its verdict comes from the checks that need no network map."))
+    automatic: AutomaticRecord | None = Field(description=(
+        "With an edited ellipse, the automatic fit's values; null for an automatic one, and when POST /ellipse "
+        "was not sent the automatic ellipse."))
     pixel_size_mm: float | None
     pixel_size_y_mm: float | None
     pixel_size_source: Literal["form", "dicom"] | None
@@ -169,9 +190,10 @@ class MeasurementRecord(_Record):
     centile: CentileRecord | None = Field(
         description="HC on the INTERGROWTH-21st standard at the given gestational age; null without "
                     "ga_weeks or pixel size.")
-    confidence: float = Field(ge=0, le=1, description=(
+    confidence: float | None = Field(ge=0, le=1, description=(
         "With a calibrated interval: the calibrated probability that the HC is within 2 % of an expert's, "
-        "halved when a plausibility check fails; else the segmentation's own evidence."))
+        "halved when a plausibility check fails; else the segmentation's own evidence. Null for an edited "
+        "ellipse: nothing measured how far to trust one placed by hand."))
     image_quality: Verdict = Field(description="How far to trust the answer; quality_flags say why.")
     quality_flags: list[str] = Field(description="The reasons for the verdict (empty when Good).")
     alerts: list[AlertRecord] = Field(description=(
@@ -210,16 +232,14 @@ class MeasurementRecord(_Record):
             calibrated=calibrated,
             bpd_mm=rounded(b.bpd_mm), ofd_mm=rounded(b.ofd_mm), bpd_px=rounded(b.bpd_px), ofd_px=rounded(b.ofd_px),
             cephalic_index=rounded(b.cephalic_index, 1),
-            ellipse={"center_x_px": rounded(e.center_x), "center_y_px": rounded(e.center_y),
-                     "semi_major_px": rounded(e.semi_major), "semi_minor_px": rounded(e.semi_minor),
-                     "angle_deg": rounded(e.angle_deg)},
+            ellipse=_ellipse(e), ellipse_source=m.ellipse_source, automatic=_automatic(m.automatic),
             pixel_size_mm=None if spacing is None else rounded(spacing.x_mm, 6),
             pixel_size_y_mm=None if spacing is None else rounded(spacing.y_mm, 6),
             pixel_size_source=None if spacing is None else "dicom" if spacing.source.startswith("dicom") else "form",
             calibration_note=m.image.calibration_note if spacing is None else None,
             gestational_age=gestational_age,
             centile=None if m.centile is None else m.centile.to_dict(),
-            confidence=round(t.confidence, 3), image_quality=t.verdict, quality_flags=list(t.reasons),
+            confidence=rounded(t.confidence, 3), image_quality=t.verdict, quality_flags=list(t.reasons),
             alerts=alerts_of(m),
             quality_signals=q.to_dict(),
             processing_time=f"{m.seconds:.2f}s", processing_time_ms=round(m.seconds * 1000.0, 1),
@@ -254,6 +274,18 @@ def alerts_of(m: "Measurement") -> list[dict]:
     return alerts
 
 
+def _ellipse(e) -> dict:
+    return {"center_x_px": rounded(e.center_x), "center_y_px": rounded(e.center_y), "semi_major_px":
+            rounded(e.semi_major), "semi_minor_px": rounded(e.semi_minor), "angle_deg": rounded(e.angle_deg)}
+
+
+def _automatic(b) -> dict | None:
+    return None if b is None else {
+        "ellipse": _ellipse(b.ellipse), "circumference_mm": rounded(b.hc_mm), "circumference_px": rounded(b.hc_px),
+        "bpd_mm": rounded(b.bpd_mm), "ofd_mm": rounded(b.ofd_mm), "bpd_px": rounded(b.bpd_px),
+        "ofd_px": rounded(b.ofd_px), "cephalic_index": rounded(b.cephalic_index, 1)}
+
+
 def _rounded_pair(pair: tuple[float, float] | None) -> tuple[float, float] | None:
     return None if pair is None else (rounded(pair[0]), rounded(pair[1]))
 
@@ -275,6 +307,11 @@ def _value_or_reason(label: str, value: str | None, reason: str | None) -> dict:
 def summary_rows(f: dict) -> list[dict]:
     """The rows under the HC on the page; a note row says why a value is missing."""
     rows = []
+    if f["ellipse_source"] == "edited":  # the model's interval holds for its own fits only
+        rows.append({"label": "HC interval", "value": "none for an ellipse edited by hand", "note": True})
+        if f["automatic"] is not None:
+            rows.append({"label": "Automatic fit", "value": "HC " + _length(f["automatic"], "circumference"),
+                         "note": False})
     interval = f["circumference_interval_mm"] or f["circumference_interval_px"]
     if interval is not None:
         unit = "mm" if f["circumference_interval_mm"] else "px"

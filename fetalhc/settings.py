@@ -18,6 +18,8 @@ from fetalhc.numbers import parse_number
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = PROJECT_ROOT / "Trained_models" / "dag_vnet"
 RUNTIMES = ("openvino", "onnx", "tensorflow")  # in order of preference
+# Ten a second for a minute: a page that follows a dragged handle, far above any upload limit.
+DEFAULT_ELLIPSE_RATE_LIMIT = "600/minute"
 
 
 class ConfigError(ValueError):
@@ -44,6 +46,7 @@ DOCUMENTED = (
     Variable("FETALHC_DECODE_TIMEOUT_S", "3", "seconds one upload's decoding may take; longer gets 415"),
     Variable("FETALHC_API_KEY", "unset", "when set, the API (`X-API-Key`) and the page (asks once) measure only for clients with this key"),
     Variable("FETALHC_RATE_LIMIT", "unset (off)", "uploads per client, e.g. `60/minute`"),
+    Variable("FETALHC_ELLIPSE_RATE_LIMIT", "`600/minute` when `FETALHC_RATE_LIMIT` is set, else unset (off)", "edits of the ellipse (`POST /ellipse`, which decodes no image and is not counted as an upload) per client"),
     Variable("FETALHC_PROXY_COUNT", "0", "reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` are trusted (App Runner: `1`)"),
     Variable("FETALHC_CORS_ORIGINS", "unset (none)", "origins, separated by commas, whose browser applications may call `POST /`, `/health` and `/openapi.json` (CORS), e.g. `https://pacs.example.org`"),
     Variable("FETALHC_SECRET_KEY", "random", "signs the form's CSRF session; set one value for all instances when running more than one"),
@@ -94,6 +97,7 @@ class Settings:
     decode_timeout_s: float = 3.0         # and its deadline
     api_key: str | None = None
     rate_limit: str | None = None
+    ellipse_rate_limit: str | None = None  # POST /ellipse: a drag of the page's ellipse sends a few a second
     proxy_count: int = 0
     cors_origins: tuple[str, ...] = ()    # browser origins allowed to call the API (CORS)
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
@@ -123,6 +127,8 @@ class Settings:
             decode_timeout_s=_number(environ, "FETALHC_DECODE_TIMEOUT_S", 3.0, float, 0.1),
             api_key=environ.get("FETALHC_API_KEY") or None,
             rate_limit=environ.get("FETALHC_RATE_LIMIT") or None,
+            ellipse_rate_limit=environ.get("FETALHC_ELLIPSE_RATE_LIMIT") or (
+                DEFAULT_ELLIPSE_RATE_LIMIT if environ.get("FETALHC_RATE_LIMIT") else None),
             proxy_count=_number(environ, "FETALHC_PROXY_COUNT", 0, int, 0),
             cors_origins=_origins(environ),
             secret_key=environ.get("FETALHC_SECRET_KEY") or secrets.token_hex(32),

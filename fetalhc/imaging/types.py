@@ -39,6 +39,21 @@ class LoadedImage:
         return int(self.pixels.shape[1])
 
 
+@dataclass(frozen=True)
+class ImageFacts:
+    """What a client says of an image the server does not decode (``POST /ellipse``): its size, and
+    what it knows of its format, frame and pixel size. The same attributes as :class:`LoadedImage`
+    that a result record reads."""
+
+    width: int
+    height: int
+    format: str | None = None
+    frame: int | None = None
+    n_frames: int | None = None
+    spacing: PixelSpacing | None = None
+    calibration_note: str | None = None
+
+
 class ImageLoadError(ValueError):
     """An upload or file that cannot be used as an image; ``message`` says what to do.
 

@@ -1,4 +1,5 @@
-"""Head biometry from a probability map: ellipse, HC, BPD, OFD, cephalic index, quality signals."""
+"""Head biometry from a probability map, or from an ellipse placed by hand: ellipse, HC, BPD, OFD, cephalic
+index, quality signals."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +12,7 @@ from fetalhc.imaging.types import PixelSpacing
 from fetalhc.measurement.contour import NoHeadFoundError, head_outline
 from fetalhc.measurement.frame import MapFrame
 from fetalhc.measurement.geometry import Ellipse, fit_ellipse
-from fetalhc.measurement.quality import REJECT_CONFIDENCE, QualitySignals, assess_quality
+from fetalhc.measurement.quality import REJECT_CONFIDENCE, QualitySignals, assess_placed, assess_quality
 
 
 @dataclass(frozen=True)
@@ -52,20 +53,40 @@ def measure_head(prob: np.ndarray, image_shape: tuple[int, int], spacing: PixelS
         frame = MapFrame.whole_image(image_shape, prob.shape[0])
     region = head_outline(prob, frame, threshold)
     ellipse = fit_ellipse(region.outline_xy)
-    hc_mm = ofd_mm = bpd_mm = None
-    ci = 100.0 * ellipse.semi_minor / ellipse.semi_major
-    if spacing is not None:
-        mm = fit_ellipse(region.outline_xy * np.array([spacing.x_mm, spacing.y_mm]))
-        hc_mm, ofd_mm, bpd_mm = mm.perimeter, 2 * mm.semi_major, 2 * mm.semi_minor
-        ci = 100.0 * mm.semi_minor / mm.semi_major
-    quality = assess_quality(prob, region, ellipse, frame, hc_mm, threshold)
+    mm = _in_mm(region.outline_xy, spacing)
+    quality = assess_quality(prob, region, ellipse, frame, None if mm is None else mm.perimeter, threshold)
     # Judged on the image alone: a wrong pixel size must not turn a visible head into "no head".
     if quality.evidence < reject_below:
         raise NoHeadFoundError(
             f"no fetal head found: the best candidate region does not look like a skull "
             f"(evidence {quality.evidence:.2f}: {'; '.join(quality.flags) or 'weak evidence'})")
+    return _lengths(ellipse, mm, spacing, quality, region.n_border_points)
+
+
+def placed_biometry(ellipse: Ellipse, image_shape: tuple[int, int], spacing: PixelSpacing | None) -> Biometry:
+    """The biometry of an ellipse placed by hand (pixels of an image of ``image_shape``), measured as a
+    fitted one: its millimetre ellipse is fitted to its own points carried into millimetre space (exact,
+    also with anisotropic pixels), and it is judged by the checks that need no network map."""
+    mm = _in_mm(ellipse.sample(), spacing)
+    return _lengths(ellipse, mm, spacing, assess_placed(ellipse, image_shape, None if mm is None else mm.perimeter))
+
+
+def _in_mm(points_xy: np.ndarray, spacing: PixelSpacing | None) -> Ellipse | None:
+    """The ellipse of ``points_xy`` (pixels) in millimetre space; None when uncalibrated."""
+    return None if spacing is None else fit_ellipse(points_xy * np.array([spacing.x_mm, spacing.y_mm]))
+
+
+def _lengths(ellipse: Ellipse, mm: Ellipse | None, spacing: PixelSpacing | None, quality: QualitySignals,
+             outline_on_map_border: int = 0) -> Biometry:
+    """HC, OFD, BPD and the cephalic index of ``ellipse`` in pixels and of ``mm``, the same head in
+    millimetres (the index from millimetres when calibrated)."""
+    hc_mm = ofd_mm = bpd_mm = None
+    ci = 100.0 * ellipse.semi_minor / ellipse.semi_major
+    if mm is not None:
+        hc_mm, ofd_mm, bpd_mm = mm.perimeter, 2 * mm.semi_major, 2 * mm.semi_minor
+        ci = 100.0 * mm.semi_minor / mm.semi_major
     return Biometry(ellipse, ellipse.perimeter, 2 * ellipse.semi_major, 2 * ellipse.semi_minor, ci,
-                    spacing, hc_mm, ofd_mm, bpd_mm, quality, region.n_border_points)
+                    spacing, hc_mm, ofd_mm, bpd_mm, quality, outline_on_map_border)
 
 
 def averaged(a: Biometry, b: Biometry) -> Biometry:

@@ -26,6 +26,12 @@ class Ellipse:
     def perimeter(self) -> float:
         return ramanujan_perimeter(self.semi_major, self.semi_minor)
 
+    def normalised(self) -> "Ellipse":
+        """The same ellipse with ``semi_major`` the longer semi-axis and ``angle_deg`` in [0, 180)."""
+        if self.semi_major >= self.semi_minor:
+            return Ellipse(self.center_x, self.center_y, self.semi_major, self.semi_minor, self.angle_deg % 180.0)
+        return Ellipse(self.center_x, self.center_y, self.semi_minor, self.semi_major, (self.angle_deg + 90.0) % 180.0)
+
     def sample(self, n: int = 360) -> np.ndarray:
         """``n`` points on the ellipse, shape (n, 2) as (x, y)."""
         t = np.linspace(0.0, 2.0 * math.pi, n, endpoint=False)
@@ -71,11 +77,7 @@ def fit_ellipse(points_xy: np.ndarray) -> Ellipse:
         raise ValueError("an ellipse needs at least 5 points")
     (cx, cy), (w, h), angle = cv2.fitEllipseDirect(pts)
     # OpenCV's angle rotates the first axis (w); report the major axis instead.
-    if w >= h:
-        a, b, ang = w / 2.0, h / 2.0, angle
-    else:
-        a, b, ang = h / 2.0, w / 2.0, angle + 90.0
-    return Ellipse(float(cx), float(cy), float(a), float(b), float(ang % 180.0))
+    return Ellipse(float(cx), float(cy), float(w) / 2.0, float(h) / 2.0, float(angle)).normalised()
 
 
 def draw_filled(shape: tuple[int, int], ellipse: Ellipse, value: int = 255) -> np.ndarray:

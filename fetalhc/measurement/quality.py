@@ -14,6 +14,7 @@ import numpy as np
 from fetalhc.measurement.contour import HeadRegion
 from fetalhc.measurement.frame import MapFrame
 from fetalhc.measurement.geometry import Ellipse
+from fetalhc.numbers import rounded
 
 # Plausible fetal HC: from about 11 weeks (~60 mm) to well past term (~380 mm); HC18 spans 44-346 mm.
 PLAUSIBLE_HC_MM = (40.0, 400.0)
@@ -25,36 +26,41 @@ FAIR_CONFIDENCE = 0.60
 # Evidence below this means the "head" is a guess on an image without one: a blank frame scores about 0.3 with
 # the committed model, while every validation image scores above 0.65. No number is reported.
 REJECT_CONFIDENCE = 0.5
+# Why an ellipse placed by hand is at best Fair: nothing the app measured says how far to trust it.
+PLACED_BY_HAND = ("the ellipse was placed by hand: the model's interval and the network's checks of the image "
+                  "do not apply to it")
 
 
 @dataclass(frozen=True)
 class QualitySignals:
-    ellipse_iou: float          # region vs its fitted ellipse, in map pixels
-    mean_probability: float     # mean network probability inside the region
-    edge_sharpness: float       # 1 = the map jumps from 0 to 1 at the outline, 0 = it hovers at 0.5
+    """The map's signals are None for an ellipse placed by hand (:func:`assess_placed`): no map judged it."""
+
+    ellipse_iou: float | None       # region vs its fitted ellipse, in map pixels
+    mean_probability: float | None  # mean network probability inside the region
+    edge_sharpness: float | None    # 1 = the map jumps from 0 to 1 at the outline, 0 = it hovers at 0.5
     clipped_fraction: float     # share of the ellipse's perimeter outside the image
     plausible_size: bool | None  # None when uncalibrated
     cephalic_index_px: float
-    evidence: float             # what the image shows: IoU x probability x edge x visible share
-    confidence: float           # evidence, lowered further for an implausible size or shape
+    evidence: float | None      # what the image shows: IoU x probability x edge x visible share
+    confidence: float | None    # evidence, lowered further for an implausible size or shape
     verdict: str                # "Good", "Fair" or "Poor"
     flags: tuple[str, ...] = field(default=())
     flag_kinds: tuple[str, ...] = field(default=())  # what each flag is about, in the same order
 
     def flag(self, kind: str) -> str | None:
         """The flag of ``kind`` ("not_elliptical", "unsure", "faint", "clipped", "implausible_size",
-        "elongated"), or None when the fit raised none."""
+        "elongated", "placed_by_hand"), or None when the fit raised none."""
         return dict(zip(self.flag_kinds, self.flags)).get(kind)
 
     def to_dict(self) -> dict:
         return {
-            "ellipse_iou": round(self.ellipse_iou, 4),
-            "mean_probability": round(self.mean_probability, 4),
-            "edge_sharpness": round(self.edge_sharpness, 4),
-            "clipped_fraction": round(self.clipped_fraction, 4),
+            "ellipse_iou": rounded(self.ellipse_iou, 4),
+            "mean_probability": rounded(self.mean_probability, 4),
+            "edge_sharpness": rounded(self.edge_sharpness, 4),
+            "clipped_fraction": rounded(self.clipped_fraction, 4),
             "plausible_size": self.plausible_size,
-            "evidence": round(self.evidence, 3),
-            "confidence": round(self.confidence, 3),
+            "evidence": rounded(self.evidence, 3),
+            "confidence": rounded(self.confidence, 3),
             "verdict": self.verdict,
             "flags": list(self.flags),
         }
@@ -87,7 +93,6 @@ def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, frame
     # Sharpness along the outline: probability a little inside vs a little outside the ellipse.
     pts = ellipse.sample(180)
     center = np.array([ellipse.center_x, ellipse.center_y])
-    h_img, w_img = frame.image_shape
     step = 2.0 / frame.scale  # about two map pixels, in image pixels
     radial = pts - center
     radial /= np.maximum(np.linalg.norm(radial, axis=1, keepdims=True), 1e-6)
@@ -96,8 +101,7 @@ def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, frame
         col, row = np.round(frame.to_map(points)).astype(int).T
         return prob[np.clip(row, 0, h_map - 1), np.clip(col, 0, w_map - 1)]
 
-    in_image = ((pts[:, 0] >= -0.5) & (pts[:, 0] <= w_img - 0.5)
-                & (pts[:, 1] >= -0.5) & (pts[:, 1] <= h_img - 0.5))
+    in_image = _in_image(pts, frame.image_shape)
     clipped = float(1.0 - in_image.mean())
     if in_image.any():
         inner = sample(pts[in_image] - step * radial[in_image])
@@ -107,7 +111,7 @@ def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, frame
         sharpness = 0.0
 
     ci = 100.0 * ellipse.semi_minor / ellipse.semi_major
-    plausible = None if hc_mm is None else bool(PLAUSIBLE_HC_MM[0] <= hc_mm <= PLAUSIBLE_HC_MM[1])
+    plausible = _plausible(hc_mm)
 
     named: dict[str, str] = {}
     if iou < ELLIPTICAL_IOU:
@@ -116,13 +120,7 @@ def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, frame
         named["unsure"] = f"the network is unsure of the head region (mean probability {mean_prob:.2f})"
     if sharpness < 0.7:
         named["faint"] = f"the skull outline is faint or ambiguous (edge contrast {sharpness:.2f})"
-    if clipped > CLIPPED_FRACTION_LIMIT:
-        named["clipped"] = f"{clipped:.0%} of the head lies outside the image; that part is extrapolated"
-    if plausible is False:
-        named["implausible_size"] = (f"HC {hc_mm:.0f} mm is outside the plausible fetal range "
-                                     f"{PLAUSIBLE_HC_MM[0]:.0f}-{PLAUSIBLE_HC_MM[1]:.0f} mm; check the pixel size")
-    if ci < MIN_CEPHALIC_INDEX:
-        named["elongated"] = f"the fitted ellipse is unusually elongated (ratio {ci:.0f}%); check the plane"
+    named.update(_shape_flags(clipped, hc_mm, ci))
     flags = list(named.values())
 
     # Each factor is in [0, 1]; a failure in any of them pulls the product down.
@@ -141,3 +139,40 @@ def assess_quality(prob: np.ndarray, region: HeadRegion, ellipse: Ellipse, frame
         verdict = "Poor"
     return QualitySignals(iou, mean_prob, sharpness, clipped, plausible, ci, evidence, confidence, verdict,
                           tuple(flags), tuple(named))
+
+
+def _in_image(points: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
+    """Which of ``points`` (x, y) lie on the image, whose pixel centres are at whole coordinates."""
+    h_img, w_img = image_shape
+    return ((points[:, 0] >= -0.5) & (points[:, 0] <= w_img - 0.5)
+            & (points[:, 1] >= -0.5) & (points[:, 1] <= h_img - 0.5))
+
+
+def _plausible(hc_mm: float | None) -> bool | None:
+    return None if hc_mm is None else bool(PLAUSIBLE_HC_MM[0] <= hc_mm <= PLAUSIBLE_HC_MM[1])
+
+
+def _shape_flags(clipped: float, hc_mm: float | None, ci: float) -> dict[str, str]:
+    """The flags any ellipse on the image can raise, without a map: how much of it lies outside the
+    image, a size no fetus has, a shape no head section has."""
+    named = {}
+    if clipped > CLIPPED_FRACTION_LIMIT:
+        named["clipped"] = f"{clipped:.0%} of the head lies outside the image; that part is extrapolated"
+    if _plausible(hc_mm) is False:
+        named["implausible_size"] = (f"HC {hc_mm:.0f} mm is outside the plausible fetal range "
+                                     f"{PLAUSIBLE_HC_MM[0]:.0f}-{PLAUSIBLE_HC_MM[1]:.0f} mm; check the pixel size")
+    if ci < MIN_CEPHALIC_INDEX:
+        named["elongated"] = f"the fitted ellipse is unusually elongated (ratio {ci:.0f}%); check the plane"
+    return named
+
+
+def assess_placed(ellipse: Ellipse, image_shape: tuple[int, int], hc_mm: float | None) -> QualitySignals:
+    """The checks of an ellipse placed by hand on an image of ``image_shape``: those that need no map.
+    It is Poor when one of them fails (each is a Poor flag of an automatic fit too), else at best Fair."""
+    clipped = float(1.0 - _in_image(ellipse.sample(180), image_shape).mean())
+    ci = 100.0 * ellipse.semi_minor / ellipse.semi_major
+    named = _shape_flags(clipped, hc_mm, ci)
+    verdict = "Poor" if named else "Fair"
+    named["placed_by_hand"] = PLACED_BY_HAND
+    return QualitySignals(None, None, None, clipped, _plausible(hc_mm), ci, None, None, verdict,
+                          tuple(named.values()), tuple(named))

@@ -102,7 +102,7 @@ class Trust:
     interval_px: tuple[float, float] | None
     interval_mm: tuple[float, float] | None   # only when calibrated
     level: float | None
-    confidence: float
+    confidence: float | None                 # None for an ellipse placed by hand
     verdict: str                             # "Good", "Fair" or "Poor"
     reasons: tuple[str, ...]
 
@@ -144,3 +144,10 @@ def judge(biometry: Biometry, disagreement: float | None, refined: bool, uncerta
 
     return Trust(interval(biometry.hc_px), interval(biometry.hc_mm), uncertainty.level, confidence, verdict,
                  tuple(poor + fair))
+
+
+def judge_placed(biometry: Biometry) -> Trust:
+    """The trust of an ellipse placed by hand: no interval and no confidence (both are calibrated on
+    the model's own fits), and the verdict of the checks that need no map (``assess_placed``)."""
+    quality = biometry.quality
+    return Trust(None, None, None, None, quality.verdict, quality.flags)

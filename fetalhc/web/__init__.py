@@ -2,7 +2,8 @@
 
 ``create_app`` builds one app from one :class:`~fetalhc.settings.Settings` object (default:
 the environment), loads the model once, then registers one blueprint per concern: ``page``
-(the HTML form), ``api`` (measurement, health, OpenAPI, model card) and ``errors``.
+(the HTML form), ``api`` (measurement, health, OpenAPI, model card), ``edit`` (an ellipse placed by
+hand) and ``errors``.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import Flask
 
 from fetalhc.predictor import HeadPredictor
 from fetalhc.settings import PROJECT_ROOT, Settings
-from fetalhc.web import api, errors, page
+from fetalhc.web import api, edit, errors, page
 from fetalhc.web.config import SETTINGS_KEY, flask_config
 from fetalhc.web.cors import init_cors
 from fetalhc.web.model_state import EXTENSION_KEY, load_model_state
@@ -33,10 +34,11 @@ def create_app(settings: Settings | None = None, predictor: HeadPredictor | None
     app.request_class = InMemoryRequest
     app.json.sort_keys = False  # keep the documented field order  # type: ignore[attr-defined]
     init_request_log(app)
-    init_security(app, settings)
+    init_security(app, settings, separately_limited=edit.bp)
     init_cors(app, settings)
     app.extensions[EXTENSION_KEY] = load_model_state(settings, predictor)
     app.register_blueprint(page.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(edit.bp)
     app.register_blueprint(errors.bp)
     return app

@@ -61,6 +61,9 @@ def answer_upload(req: MeasureRequest, predictor: HeadPredictor, max_pixels: int
         raise ApiError(415, "unsupported_image", exc.message) from None
     try:
         measurement = predictor.measure(image, req.pixel_size_mm, req.ga_weeks, started=started)
+        if req.ellipse is not None:  # the automatic fit still runs: it is reported beside the edited one
+            measurement = predictor.measure_placed(req.ellipse, image, req.pixel_size_mm, req.ga_weeks,
+                                                   automatic=measurement.biometry, started=started)
     except NoHeadFoundError:
         log.info("request_id=%s no head found in %s %dx%d", g.request_id, image.format, image.width, image.height)
         raise ApiError(422, "no_head_found", NO_HEAD_MESSAGE) from None

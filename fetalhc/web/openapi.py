@@ -25,7 +25,7 @@ ERROR_CODES = ["missing_image", "invalid_field", "invalid_frame", "unauthorized"
                "file_too_large", "form_too_large", "unsupported_image", "not_ultrasound", "no_head_found",
                "rate_limited",
                "model_unavailable", "not_found", "method_not_allowed", "internal_error",
-               "not_acceptable", "needs_calibration", "needs_dicom"]
+               "not_acceptable", "needs_calibration", "needs_dicom", "invalid_json"]
 
 
 def _t(kind: str, nullable: bool = False, **extra: Any) -> dict:
@@ -103,6 +103,10 @@ _UPLOAD_SCHEMA = {
         "overlay": {"type": "string", "enum": ["0", "1"], "default": "0",
                     "description": "1: include overlay_png_base64."},
         "format": {"type": "string", "enum": ["json", "html", "fhir", "sr"], "description": "Overrides Accept."},
+        "ellipse": {"type": "string", "contentMediaType": "application/json",
+                    "description": "An ellipse placed by hand, as JSON in the answer's convention (as the ellipse "
+                                   "of POST /ellipse): it replaces the automatic fit, which is reported under "
+                                   "automatic."},
         "accepted": {"type": "string", "enum": ["0", "1"], "default": "0",
                      "description": "FHIR only: 1 when the user accepted the result (status final, else preliminary)."},
         "subject": {"type": "string", "pattern": "^(Patient|Group)/[A-Za-z0-9.-]{1,64}$",
@@ -110,6 +114,50 @@ _UPLOAD_SCHEMA = {
                                    "no other subject data."},
     },
 }
+
+
+_ELLIPSE = {"$ref": "#/components/schemas/EllipseRecord"}
+_ELLIPSE_REQUEST = _obj({
+    "ellipse": {**_ELLIPSE, "description": "The ellipse placed by hand, in the answer's convention; a semi-minor "
+                                           "axis longer than the semi-major one is read with the axes swapped. Its "
+                                           "centre must lie on the image, its semi-axes above 0 and at most the "
+                                           "image's diagonal."},
+    "image": _obj({"width": _t("integer", minimum=1), "height": _t("integer", minimum=1),
+                   "format": _t("string", enum=["png", "jpeg", "bmp", "tiff", "dicom"]),
+                   "frame": _t("integer", minimum=0), "n_frames": _t("integer", minimum=1)},
+                  optional=("format", "frame", "n_frames")),
+    "pixel_size_mm": _t("number", nullable=True, minimum=_LIMITS.pixel_size_mm_range[0],
+                        maximum=_LIMITS.pixel_size_mm_range[1], description="Pixel width in mm; without it, "
+                        "lengths are in pixels."),
+    "pixel_size_y_mm": _t("number", nullable=True, description="Pixel height in mm, when it differs (as "
+                                                              "the answer's pixel_size_y_mm)."),
+    "pixel_size_source": _t("string", enum=["form", "dicom"], default="form",
+                            description="Where the pixel size came from, as the answer's pixel_size_source."),
+    "ga_weeks": _t("number", nullable=True, minimum=_LIMITS.ga_weeks_range[0], maximum=_LIMITS.ga_weeks_range[1]),
+    "ga_days": _t("integer", nullable=True, minimum=0, maximum=6),
+    "automatic": {"anyOf": [_ELLIPSE, {"type": "null"}],
+                  "description": "The automatic fit's ellipse: its values come back under automatic."},
+}, optional=("pixel_size_mm", "pixel_size_y_mm", "pixel_size_source", "ga_weeks", "ga_days", "automatic"))
+
+
+def _ellipse_path() -> dict:
+    return {"post": {
+        "summary": "Measure an ellipse placed by hand (the page's ellipse editor); decodes no image",
+        "description": "The result record of the ellipse, made by the same code as POST /'s, with ellipse_source "
+                       "edited: no model interval (the summary says so), no confidence, and the verdict of the "
+                       "checks that need no image. Counted by FETALHC_ELLIPSE_RATE_LIMIT, not by the upload limit.",
+        "security": [{}, {"apiKey": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ELLIPSE_REQUEST}}},
+        "responses": {
+            "200": _json("The measurement of the ellipse, without overlay_png_base64.", "Measurement"),
+            "400": _error("invalid_json: the body is not a JSON object; invalid_field: the message names the "
+                          "field; csrf_failed: the page's token is stale."),
+            "401": _error("unauthorized: missing or wrong X-API-Key while the server requires one."),
+            "413": _error("form_too_large: the JSON body is larger than 10 kB."),
+            "429": _error("rate_limited: more requests than FETALHC_ELLIPSE_RATE_LIMIT allows."),
+            "503": _error("model_unavailable: the server has no model loaded."),
+        },
+    }}
 
 
 def openapi_document() -> dict:
@@ -158,6 +206,7 @@ def openapi_document() -> dict:
                     "503": _error("model_unavailable: the server has no model loaded."),
                 },
             }},
+            "/ellipse": _ellipse_path(),
             "/health": {"get": {
                 "summary": "Liveness and model status (the App Runner health check)",
                 "responses": {"200": _json("Healthy: the model is loaded.", "Health"),

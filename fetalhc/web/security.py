@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Flask, Response, request, session
+from flask import Blueprint, Flask, Response, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -103,9 +103,13 @@ def remember_key_in_session() -> None:
     session[SESSION_KEY] = _session_mac()
 
 
+# What measures: an upload (POST /) or an ellipse placed by hand (POST /ellipse).
+MEASURING_ENDPOINTS = ("api.measure", "edit.measure_ellipse")
+
+
 def check_measure_client() -> None:
-    """``before_request`` of the api blueprint: CSRF for browsers, and the API key for everyone."""
-    if request.endpoint != "api.measure":
+    """``before_request`` of the api and edit blueprints: CSRF for browsers, and the API key for everyone."""
+    if request.endpoint not in MEASURING_ENDPOINTS:
         return
     browser = is_browser_post()
     if browser:
@@ -116,19 +120,28 @@ def check_measure_client() -> None:
                                         f"{API_KEY_HEADER} header, or enter it on the page.")
 
 
-def init_security(app: Flask, settings: Settings) -> None:
+def init_security(app: Flask, settings: Settings, separately_limited: Blueprint | None = None) -> None:
+    """Headers, CSRF, the proxy fix and the rate limits; ``separately_limited`` (the ellipse editor's
+    blueprint, which decodes no image) has FETALHC_ELLIPSE_RATE_LIMIT instead of the upload limit."""
     app.config["WTF_CSRF_HEADERS"] = [CSRF_HEADER]
     csrf.init_app(app)
     app.after_request(_security_headers)
     if settings.proxy_count:
         n = settings.proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
-    rate = settings.rate_limit
-    if rate:
+    rate, ellipse_rate = settings.rate_limit, settings.ellipse_rate_limit
+    for name, value in (("FETALHC_RATE_LIMIT", rate), ("FETALHC_ELLIPSE_RATE_LIMIT", ellipse_rate)):
         try:  # a malformed limit fails at start-up, not on the first upload
-            parse_many(rate)
+            if value:
+                parse_many(value)
         except ValueError:
-            raise ConfigError(f"FETALHC_RATE_LIMIT={rate!r} is not a limit such as '60/minute'") from None
+            raise ConfigError(f"{name}={value!r} is not a limit such as '60/minute'") from None
+    if rate or ellipse_rate:
         # Per worker process (memory storage): the effective limit is workers x the limit.
-        Limiter(get_remote_address, app=app, default_limits=[rate], storage_uri="memory://",
-                headers_enabled=True, default_limits_exempt_when=lambda: request.method != "POST")
+        limiter = Limiter(get_remote_address, app=app, default_limits=[rate] if rate else [], storage_uri="memory://",
+                          headers_enabled=True, default_limits_exempt_when=lambda: request.method != "POST")
+        if separately_limited is not None:
+            if ellipse_rate:
+                limiter.limit(ellipse_rate, methods=["POST"])(separately_limited)
+            else:
+                limiter.exempt(separately_limited)

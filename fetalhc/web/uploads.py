@@ -18,8 +18,10 @@ from werkzeug.datastructures import FileStorage, Headers, ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import MultipartDecoder
 
+from fetalhc.measurement import Ellipse
 from fetalhc.numbers import parse_number
 from fetalhc.web.api_error import ApiError
+from fetalhc.web.ellipse_request import gestational_age, parse_ellipse_field
 
 
 # Werkzeug's limits on the form beside the image (Flask's defaults, kept explicit): at most this
@@ -86,6 +88,7 @@ class MeasureRequest:
     ga_weeks: float | None
     frame: int
     overlay: bool
+    ellipse: Ellipse | None = None  # placed by hand: replaces the automatic fit
 
 
 def _shown(raw: str) -> str:
@@ -121,14 +124,7 @@ def _optional_int(form: ImmutableMultiDict, field: str, low: int, high: int | No
 
 def _gestational_age(form: ImmutableMultiDict) -> float | None:
     """``ga_weeks`` (decimal weeks) plus the optional ``ga_days`` (0-6) of the page's two fields."""
-    weeks = _optional_float(form, "ga_weeks", "weeks")
-    days = _optional_int(form, "ga_days", 0, 6)
-    if days is None:
-        return weeks
-    if weeks is None:
-        raise ApiError(400, "invalid_field", "The field 'ga_days' needs 'ga_weeks' as well: enter the "
-                                             "gestational age as weeks plus days.")
-    return weeks + days / 7.0
+    return gestational_age(_optional_float(form, "ga_weeks", "weeks"), _optional_int(form, "ga_days", 0, 6))
 
 
 def _image_bytes(files: ImmutableMultiDict) -> bytes:
@@ -150,4 +146,5 @@ def parse_measure_request(form: ImmutableMultiDict, files: ImmutableMultiDict) -
     overlay = form.get("overlay", "").strip()
     if overlay not in ("", "0", "1"):
         raise _invalid("overlay", "must be 1 (include the overlay image) or 0", overlay)
-    return MeasureRequest(image, pixel_size_mm, ga_weeks, frame, overlay == "1")
+    return MeasureRequest(image, pixel_size_mm, ga_weeks, frame, overlay == "1",
+                          parse_ellipse_field(form.get("ellipse", "")))

@@ -9,6 +9,7 @@ from testkit.samples import (JSON, black_png, dicom_bytes, hc18_pixels, hc18_ref
                              png_header_only, upload)
 
 DOC = openapi_document()
+ELLIPSE = {"center_x_px": 400.0, "center_y_px": 270.0, "semi_major_px": 200.0, "semi_minor_px": 160.0, "angle_deg": 30.0}
 UNDOCUMENTED_METHODS = {"HEAD", "OPTIONS"}
 
 
@@ -41,7 +42,8 @@ def test_every_route_is_documented_and_every_documented_route_exists(app):
 @pytest.fixture(scope="module")
 def clients(make_app, app, app_without_model):
     return {"app": app.test_client(), "keyed": make_app(api_key="k").test_client(),
-            "limited": make_app(rate_limit="1/hour").test_client(), "no_model": app_without_model.test_client(),
+            "limited": make_app(rate_limit="1/hour", ellipse_rate_limit="1/hour").test_client(),
+            "no_model": app_without_model.test_client(),
             "small_uploads": make_app(max_upload_bytes=10_000).test_client()}
 
 
@@ -61,6 +63,18 @@ def _requests(hc18):
         ("/", "POST", "422"): ("app", {"data": {"image": upload(black_png())}, **post}),
         ("/", "POST", "429"): ("limited", {"data": {"image": upload(black_png())}, **post}),
         ("/", "POST", "503"): ("no_model", {"data": {"image": upload(data)}, **post}),
+        ("/ellipse", "POST", "200"): ("app", {"json": {"ellipse": ELLIPSE, "image": {"width": 800, "height": 540},
+                                                       "pixel_size_mm": pixel_mm, "ga_weeks": 20,
+                                                       "automatic": ELLIPSE}, **post}),
+        ("/ellipse", "POST", "400"): ("app", {"json": {"ellipse": ELLIPSE}, **post}),
+        ("/ellipse", "POST", "401"): ("keyed", {"json": {"ellipse": ELLIPSE, "image": {"width": 8, "height": 8}},
+                                                **post}),
+        ("/ellipse", "POST", "413"): ("app", {"data": "[" + " " * 10_000 + "]", "content_type": "application/json",
+                                              **post}),
+        ("/ellipse", "POST", "429"): ("limited", {"json": {"ellipse": ELLIPSE, "image": {"width": 800, "height": 540}},
+                                                  **post}),
+        ("/ellipse", "POST", "503"): ("no_model", {"json": {"ellipse": ELLIPSE, "image": {"width": 8, "height": 8}},
+                                                   **post}),
         ("/", "GET", "200"): ("app", {}),
         ("/health", "GET", "200"): ("app", {}),
         ("/health", "GET", "503"): ("no_model", {}),
@@ -79,7 +93,9 @@ def test_every_documented_answer_is_produced_and_matches_its_schema(clients, hc1
     assert set(requests) == documented()
     for (path, method, status), (who, kwargs) in requests.items():
         client = clients[who]
-        if who == "limited":  # use up the limit
+        if who == "limited" and path == "/ellipse":  # use up the limit of the edits
+            client.post("/ellipse", json=kwargs["json"], headers=JSON)
+        elif who == "limited":  # use up the limit
             client.post("/", data={"image": upload(black_png())}, headers=JSON)
         if path == "/key" and status != "400":  # the key form is posted from the page, with its token
             kwargs = {"data": {**kwargs["data"], "csrf_token": page_csrf_token(client)}}
