@@ -44,6 +44,11 @@ DOCUMENTED = (
     Variable("FETALHC_MAX_PIXELS", "12000000", "largest image (width x height); larger images get 415"),
     Variable("FETALHC_DECODE_MEMORY_MB", "200", "memory one upload's decoding may take (its sandbox's limit); more gets 415"),
     Variable("FETALHC_DECODE_TIMEOUT_S", "3", "seconds one upload's decoding may take; longer gets 415"),
+    Variable("FETALHC_BATCH_MAX_IMAGES", "20", "images in one `POST /batch` (a zip's images count one by one); more gets 413"),
+    Variable("FETALHC_BATCH_MAX_MB", "64", "largest request body of `POST /batch`; larger gets 413"),
+    Variable("FETALHC_ZIP_MAX_ENTRIES", "100", "entries (files and folders) in one zip sent to `POST /batch`; more gets 413"),
+    Variable("FETALHC_ZIP_MAX_MB", "100", "what the zips of one batch may unpack to, together; more gets 413"),
+    Variable("FETALHC_ZIP_MAX_RATIO", "100", "largest compression ratio of one zip entry; a higher one is an error row"),
     Variable("FETALHC_API_KEY", "unset", "when set, the API (`X-API-Key`) and the page (asks once) measure only for clients with this key"),
     Variable("FETALHC_RATE_LIMIT", "unset (off)", "uploads per client, e.g. `60/minute`"),
     Variable("FETALHC_ELLIPSE_RATE_LIMIT", "`600/minute` when `FETALHC_RATE_LIMIT` is set, else unset (off)", "edits of the ellipse (`POST /ellipse`, which decodes no image and is not counted as an upload) per client"),
@@ -95,6 +100,12 @@ class Settings:
     max_pixels: int = 12_000_000          # above any ultrasound export; what the decode memory allows
     decode_memory_mb: int = 200           # the decoding sandbox's memory limit per upload
     decode_timeout_s: float = 3.0         # and its deadline
+    # POST /batch (docs/batch.md#post-batch): a few dozen exported frames, never a zip bomb.
+    batch_max_images: int = 20
+    batch_max_bytes: int = 64 * 1024 * 1024
+    zip_max_entries: int = 100
+    zip_max_bytes: int = 100 * 1024 * 1024
+    zip_max_ratio: float = 100.0
     api_key: str | None = None
     rate_limit: str | None = None
     ellipse_rate_limit: str | None = None  # POST /ellipse: a drag of the page's ellipse sends a few a second
@@ -125,6 +136,11 @@ class Settings:
             max_pixels=_number(environ, "FETALHC_MAX_PIXELS", 12_000_000, int, 256),
             decode_memory_mb=_number(environ, "FETALHC_DECODE_MEMORY_MB", 200, int, 64),
             decode_timeout_s=_number(environ, "FETALHC_DECODE_TIMEOUT_S", 3.0, float, 0.1),
+            batch_max_images=_number(environ, "FETALHC_BATCH_MAX_IMAGES", 20, int, 1),
+            batch_max_bytes=int(_number(environ, "FETALHC_BATCH_MAX_MB", 64, float, 0.001) * 1024 * 1024),
+            zip_max_entries=_number(environ, "FETALHC_ZIP_MAX_ENTRIES", 100, int, 1),
+            zip_max_bytes=int(_number(environ, "FETALHC_ZIP_MAX_MB", 100, float, 0.001) * 1024 * 1024),
+            zip_max_ratio=_number(environ, "FETALHC_ZIP_MAX_RATIO", 100.0, float, 1.0),
             api_key=environ.get("FETALHC_API_KEY") or None,
             rate_limit=environ.get("FETALHC_RATE_LIMIT") or None,
             ellipse_rate_limit=environ.get("FETALHC_ELLIPSE_RATE_LIMIT") or (

@@ -101,8 +101,9 @@ def test_no_chart_outside_the_standard(hc, ga, fragment):
         growth_chart(hc, ga)
 
 
-def test_a_record_has_a_chart_only_with_mm_and_an_age_in_the_standard():
-    centile = {"ga_weeks": 20.43}
-    assert chart_for_record({"circumference_mm": 172.47, "centile": centile}).marker.ga_weeks == 20.43
+def test_a_record_has_a_chart_only_where_it_has_a_centile():
+    placed = {"ga_weeks": 20.43, "z": -1.2}
+    assert chart_for_record({"circumference_mm": 172.47, "centile": placed}).marker.ga_weeks == 20.43
     assert chart_for_record({"circumference_mm": None, "centile": None}) is None
-    assert chart_for_record({"circumference_mm": 72.2, "centile": {"ga_weeks": 13.0}}) is None
+    refused = {"ga_weeks": 13.0, "z": None, "reason": "Gestational age 13.0 weeks is before 14+0 weeks"}
+    assert chart_for_record({"circumference_mm": 72.2, "centile": refused}) is None

@@ -75,6 +75,8 @@ def test_the_configuration_page_lists_every_variable_the_settings_read():
 _VALUES = {"PORT": "9000", "HOST": "0.0.0.0", "FETALHC_MODEL_DIR": "/models/x", "FETALHC_RUNTIME": "onnx",
            "FETALHC_THREADS": "1", "FETALHC_MAX_UPLOAD_MB": "5", "FETALHC_MAX_PIXELS": "1000000",
            "FETALHC_DECODE_MEMORY_MB": "400", "FETALHC_DECODE_TIMEOUT_S": "10",
+           "FETALHC_BATCH_MAX_IMAGES": "5", "FETALHC_BATCH_MAX_MB": "10", "FETALHC_ZIP_MAX_ENTRIES": "10",
+           "FETALHC_ZIP_MAX_MB": "10", "FETALHC_ZIP_MAX_RATIO": "20",
            "FETALHC_API_KEY": "k", "FETALHC_RATE_LIMIT": "1/minute",
            "FETALHC_ELLIPSE_RATE_LIMIT": "5/second", "FETALHC_PROXY_COUNT": "1",
            "FETALHC_CORS_ORIGINS": "https://pacs.example.org",

@@ -21,12 +21,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from fetalhc.imaging import ImageLoadError, load_image_file
+from fetalhc.imaging.names import is_image_name
 from fetalhc.measurement import NoHeadFoundError
 from fetalhc.predictor import HeadPredictor, InvalidParameterError, load_predictor
 from fetalhc.record import csv_columns, flat_row
 from fetalhc.settings import Settings
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".dicom", ""}
 COLUMNS = ["file", "status", "error", *(c for c in csv_columns() if c != "status")]
 
 
@@ -35,8 +35,7 @@ def collect_images(inputs: list[Path]) -> list[Path]:
     files: list[Path] = []
     for item in inputs:
         if item.is_dir():
-            files += sorted(p for p in item.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                            and not p.stem.endswith("_Annotation") and not p.name.startswith("."))
+            files += sorted(p for p in item.iterdir() if p.is_file() and is_image_name(p.name))
         else:
             files.append(item)
     return files

@@ -126,6 +126,16 @@ def _marker(hc_mm: float, ga_weeks: float) -> Marker:
                   round(label_x, 2), round(label_y, 2), anchor)
 
 
+def marker_points(marker: Marker, size: float = 7.0) -> list[tuple[float, float]]:
+    """The mark's outline: a diamond, or a triangle pointing off the chart."""
+    x, y = marker.x, marker.y
+    if marker.off_chart == "above":
+        return [(x, y - size), (x + size, y + size), (x - size, y + size)]
+    if marker.off_chart == "below":
+        return [(x, y + size), (x + size, y - size), (x - size, y - size)]
+    return [(x, y - size), (x + size, y), (x, y + size), (x - size, y)]
+
+
 def growth_chart(hc_mm: float, ga_weeks: float) -> GrowthChart:
     """The chart with this HC (mm) marked at this gestational age (decimal weeks, 14 to 40)."""
     if not (math.isfinite(hc_mm) and hc_mm > 0):
@@ -148,13 +158,10 @@ def growth_chart(hc_mm: float, ga_weeks: float) -> GrowthChart:
 
 
 def chart_for_record(record: dict[str, Any]) -> GrowthChart | None:
-    """The chart of a result record (its JSON form); None unless it has an HC in mm and a gestational
-    age within the standard's span."""
+    """The chart of a result record (its JSON form): only where the record places its HC on the standard
+    (a z-score: an HC in mm, a gestational age from 14 to 40 weeks, a size the plausibility check and
+    Hadlock accept); else None, and the record's centile reason says why."""
     centile = record.get("centile")
-    hc_mm = record.get("circumference_mm")
-    if centile is None or hc_mm is None:
+    if centile is None or centile["z"] is None or record.get("circumference_mm") is None:
         return None
-    ga_weeks = centile["ga_weeks"]
-    if not GA_MIN_WEEKS <= ga_weeks <= GA_MAX_WEEKS:
-        return None
-    return growth_chart(hc_mm, ga_weeks)
+    return growth_chart(record["circumference_mm"], centile["ga_weeks"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from fetalhc.report.chart import GrowthChart, Marker
+from fetalhc.report.chart import GrowthChart, marker_points
 
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
 INK, MUTED, GRID, MARK = "#1d2430", "#5b6576", "#e3e7ee", "#1d2430"
@@ -21,16 +21,6 @@ def _attrs(**values) -> str:
 
 def _dash(dash: tuple[float, ...]) -> str:
     return " ".join(f"{d:g}" for d in dash) if dash else "none"
-
-
-def marker_points(marker: Marker, size: float = 7.0) -> list[tuple[float, float]]:
-    """The mark's outline: a diamond, or a triangle pointing off the chart."""
-    x, y = marker.x, marker.y
-    if marker.off_chart == "above":
-        return [(x, y - size), (x + size, y + size), (x - size, y + size)]
-    if marker.off_chart == "below":
-        return [(x, y + size), (x + size, y - size), (x - size, y - size)]
-    return [(x, y - size), (x + size, y), (x, y + size), (x - size, y)]
 
 
 def _text(x: float, y: float, content: str, **extra) -> str:

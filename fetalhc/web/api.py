@@ -1,4 +1,4 @@
-"""``POST /`` (JSON, HTML, FHIR or DICOM SR by negotiation), ``/health``, ``/openapi.json``, ``/docs``
+"""``POST /`` (JSON, HTML, FHIR, DICOM SR or the PDF report by negotiation), ``/health``, ``/openapi.json``, ``/docs``
 and ``/model``."""
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from fetalhc.web.api_error import ApiError
 from fetalhc.web.config import app_settings
 from fetalhc.web.model_state import model_state
 from fetalhc.web.exports import fhir_response, sr_response
-from fetalhc.web.negotiation import FHIR, HTML, JSON, NOT_ACCEPTABLE, answer_type, wants_json
+from fetalhc.web.negotiation import FHIR, HTML, JSON, NOT_ACCEPTABLE, PDF, answer_type, wants_json
 from fetalhc.web.openapi import openapi_document
 from fetalhc.web.page import render_index
+from fetalhc.web.report import exam_label, pdf_response
 from fetalhc.web.security import check_measure_client
 from fetalhc.web.uploads import parse_measure_request
 
@@ -44,15 +45,18 @@ def measure():
     if predictor is None:
         raise ApiError(503, "model_unavailable", MODEL_UNAVAILABLE)
     req = parse_measure_request(request.form, request.files)
-    # The page without JavaScript always shows the drawn result; API clients ask for it.
+    label = exam_label(request.form) if kind == PDF else None
+    # The page without JavaScript and the PDF report always show the drawn result; API clients ask for it.
     answer = answer_upload(req, predictor, app_settings().max_pixels,
-                           with_overlay=req.overlay and kind == JSON or kind == HTML)
+                           with_overlay=req.overlay and kind == JSON or kind in (HTML, PDF))
     if kind == JSON:
         return jsonify(answer.to_json())
     if kind == HTML:
         return render_index(result=answer.to_json())
     if kind == FHIR:
         return fhir_response(answer, request.form)
+    if kind == PDF:
+        return pdf_response(answer, label)
     return sr_response(answer, req.image)
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import traceback
 
-from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from fetalhc.web.api_error import ApiError
 from fetalhc.web.negotiation import prefers_html
 from fetalhc.web.page import render_index
-from fetalhc.web.uploads import FormFieldTooLarge, FormPartsExceeded
+from fetalhc.web.uploads import FormFieldTooLarge, FormPartsExceeded, upload_too_large
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +54,18 @@ def _csrf_error(exc: CSRFError):
 
 
 @bp.app_errorhandler(413)
-def _too_large(exc: HTTPException):
+def too_large(exc: HTTPException):
     """The message names the limit that was exceeded: the body, the number of fields or one field."""
     if isinstance(exc, (FormPartsExceeded, FormFieldTooLarge)):
         return error_response(413, "form_too_large", f"{exc.description} Send the image with the documented "
                               "fields only (see /openapi.json) and retry.")
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    limit = request.max_content_length  # the app's MAX_CONTENT_LENGTH; POST /batch sets its own
     length = request.content_length
     if length is not None and length <= limit:
         # The body is within its limit, so Werkzeug stopped at one field's size.
         return error_response(413, "form_too_large", f"{FormFieldTooLarge.description} Send the image with "
                               "the documented fields only (see /openapi.json) and retry.")
-    return error_response(413, "file_too_large", f"The upload is larger than the {limit / (1024 * 1024):g} MB "
-                          "limit. Export a single frame or a smaller image and retry.")
+    return error_response(413, "file_too_large", upload_too_large(limit))
 
 
 @bp.app_errorhandler(429)

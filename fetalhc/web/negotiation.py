@@ -6,7 +6,8 @@ field) as an override:
 * ``application/json``, ``*/*`` or no header: JSON (what curl and most HTTP clients send);
 * ``text/html`` preferred: the page (every browser sends it first);
 * ``application/fhir+json``: the FHIR R4 Bundle; ``application/dicom``: the DICOM SR;
-* anything else (``application/xml``, ``application/pdf`` for now): 406 with the supported types.
+* ``application/pdf``: the PDF report (fetalhc/report/pdf.py);
+* anything else (``application/xml``, ``image/png``): 406 with the supported types.
 
 Among types of equal quality the client's order decides. A body that cannot be read (too
 large) has no form fields: then only the header and the query string count.
@@ -19,12 +20,13 @@ from __future__ import annotations
 from flask import g, request
 from werkzeug.exceptions import HTTPException
 
-JSON, HTML, FHIR, SR = "json", "html", "fhir", "sr"
+JSON, HTML, FHIR, SR, PDF = "json", "html", "fhir", "sr", "pdf"
 # In order of preference for a wildcard: JSON first.
-MEDIA_TYPES = {JSON: "application/json", HTML: "text/html", FHIR: "application/fhir+json", SR: "application/dicom"}
+MEDIA_TYPES = {JSON: "application/json", HTML: "text/html", FHIR: "application/fhir+json", SR: "application/dicom",
+               PDF: "application/pdf"}
 NOT_ACCEPTABLE = ("This server answers POST / with application/json (format=json), text/html (format=html), "
-                  "application/fhir+json (format=fhir) or application/dicom (format=sr, for DICOM uploads). "
-                  "A PDF report is not available yet.")
+                  "application/fhir+json (format=fhir), application/dicom (format=sr, for DICOM uploads) or "
+                  "application/pdf (format=pdf, the report).")
 
 
 def format_field() -> str | None:
@@ -85,7 +87,7 @@ def by_accept(offers: tuple[str, ...]) -> str | None:
 
 
 def answer_type() -> str | None:
-    """What ``POST /`` answers: one of JSON, HTML, FHIR, SR; None means 406."""
+    """What ``POST /`` answers: one of JSON, HTML, FHIR, SR, PDF; None means 406."""
     if "answer_type" not in g:
         fmt = format_field()
         g.answer_type = (fmt if fmt in MEDIA_TYPES else None) if fmt else by_accept(tuple(MEDIA_TYPES))

@@ -73,9 +73,9 @@ def _json(description: str, schema: str, html: bool = False) -> dict:
 _FORMAT_PARAM = {"name": "format", "in": "query", "required": False,
                  "schema": {"type": "string", "enum": ["json", "html"]},
                  "description": "Overrides the Accept header: format=json asks for JSON."}
-_MEASURE_FORMAT_PARAM = {**_FORMAT_PARAM, "schema": {"type": "string", "enum": ["json", "html", "fhir", "sr"]},
-                         "description": "Overrides the Accept header: json, html, fhir (FHIR R4 Bundle) or sr "
-                                        "(DICOM SR, DICOM uploads only)."}
+_MEASURE_FORMAT_PARAM = {**_FORMAT_PARAM, "schema": {"type": "string", "enum": ["json", "html", "fhir", "sr", "pdf"]},
+                         "description": "Overrides the Accept header: json, html, fhir (FHIR R4 Bundle), sr "
+                                        "(DICOM SR, DICOM uploads only) or pdf (the PDF report)."}
 
 def _measured() -> dict:
     answer = _json("The measurement.", "Measurement", html=True)
@@ -83,6 +83,9 @@ def _measured() -> dict:
                                                   "FHIR R4 Bundle (collection) of Observations and the Device."}}
     answer["content"]["application/dicom"] = {"schema": {"type": "string", "contentMediaType": "application/dicom",
                                               "description": "DICOM Comprehensive SR, measurement report TID 1500."}}
+    answer["content"]["application/pdf"] = {"schema": {"type": "string", "contentMediaType": "application/pdf",
+                                            "description": "The one-page PDF report (docs/api.md, PDF report); "
+                                                           "Content-Disposition names it by the time measured."}}
     return answer
 
 
@@ -102,7 +105,10 @@ _UPLOAD_SCHEMA = {
                   "description": "Frame of a multi-frame DICOM (or page of a TIFF), from 0."},
         "overlay": {"type": "string", "enum": ["0", "1"], "default": "0",
                     "description": "1: include overlay_png_base64."},
-        "format": {"type": "string", "enum": ["json", "html", "fhir", "sr"], "description": "Overrides Accept."},
+        "exam_label": {"type": "string", "maxLength": 80,
+                       "description": "PDF only: the user's own reference for the exam, one line, printed as "
+                                      "typed (trimmed); never stored or logged."},
+        "format": {"type": "string", "enum": ["json", "html", "fhir", "sr", "pdf"], "description": "Overrides Accept."},
         "ellipse": {"type": "string", "contentMediaType": "application/json",
                     "description": "An ellipse placed by hand, as JSON in the answer's convention (as the ellipse "
                                    "of POST /ellipse): it replaces the automatic fit, which is reported under "
@@ -184,7 +190,8 @@ def openapi_document() -> dict:
                                "application/json, */* or no header; the HTML page when text/html comes first "
                                "(the browser form, which needs its CSRF token instead of an API key); a FHIR R4 "
                                "Bundle for application/fhir+json; a DICOM Comprehensive SR (TID 1500) for "
-                               "application/dicom; 406 otherwise. Errors are JSON unless the client prefers HTML.",
+                               "application/dicom; the PDF report for application/pdf; 406 otherwise. Errors are JSON unless "
+                               "the client prefers HTML.",
                 "security": [{}, {"apiKey": []}],
                 "parameters": [_MEASURE_FORMAT_PARAM],
                 "requestBody": {"required": True,
@@ -211,6 +218,23 @@ def openapi_document() -> dict:
                 "summary": "Liveness and model status (the App Runner health check)",
                 "responses": {"200": _json("Healthy: the model is loaded.", "Health"),
                               "503": _json("Unhealthy: no model; reason says why.", "Health")},
+            }},
+            "/chart.svg": {"get": {
+                "summary": "The INTERGROWTH-21st head circumference chart (3rd to 97th centile, 14 to 40 weeks) "
+                           "with one measurement marked; decodes no image",
+                "parameters": [
+                    {"name": "hc_mm", "in": "query", "required": True, "schema": {"type": "number", "exclusiveMinimum": 0},
+                     "description": "The head circumference in mm (drawn at the chart's edge beyond 50-400 mm)."},
+                    {"name": "ga_weeks", "in": "query", "required": True, "schema": {"type": "number"},
+                     "description": "Gestational age in (decimal) weeks; with ga_days, from 14+0 to 40+0."},
+                    {"name": "ga_days", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 6}, "description": "Days added to ga_weeks."},
+                ],
+                "responses": {"200": {"description": "An SVG with a title, a description, axes, a legend and the "
+                                                     "measurement marked by a shape and a label.",
+                                      "content": {"image/svg+xml": {"schema": {"type": "string"}}}},
+                              "400": _error("invalid_field: a value missing, not a number, or outside the standard "
+                                            "(the message says which and what to send).")},
             }},
             "/openapi.json": {"get": {
                 "summary": "This description",

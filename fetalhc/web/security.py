@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Blueprint, Flask, Response, request, session
+from flask import Blueprint, Flask, Response, g, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -103,8 +103,15 @@ def remember_key_in_session() -> None:
     session[SESSION_KEY] = _session_mac()
 
 
-# What measures: an upload (POST /) or an ellipse placed by hand (POST /ellipse).
-MEASURING_ENDPOINTS = ("api.measure", "edit.measure_ellipse")
+# What measures: an upload (POST /), several (POST /batch) or an ellipse placed by hand (POST /ellipse).
+MEASURING_ENDPOINTS = ("api.measure", "batch.measure_batch", "edit.measure_ellipse")
+# What decodes images: these share one count per client under FETALHC_RATE_LIMIT, one per image.
+UPLOAD_ENDPOINTS = ("api.measure", "batch.measure_batch")
+
+
+def _images_in_request() -> int:
+    """What one upload request costs: its images (POST /batch counts them before the limiter runs)."""
+    return g.get("upload_count", 1)
 
 
 def check_measure_client() -> None:
@@ -138,8 +145,14 @@ def init_security(app: Flask, settings: Settings, separately_limited: Blueprint 
             raise ConfigError(f"{name}={value!r} is not a limit such as '60/minute'") from None
     if rate or ellipse_rate:
         # Per worker process (memory storage): the effective limit is workers x the limit.
+        # Uploads count against one shared limit, image by image, so that POST / and POST /batch
+        # together allow FETALHC_RATE_LIMIT images; other posts (the key form) have it per route.
         limiter = Limiter(get_remote_address, app=app, default_limits=[rate] if rate else [], storage_uri="memory://",
-                          headers_enabled=True, default_limits_exempt_when=lambda: request.method != "POST")
+                          headers_enabled=True,
+                          default_limits_exempt_when=lambda: (request.method != "POST"
+                                                              or request.endpoint in UPLOAD_ENDPOINTS),
+                          application_limits=[rate] if rate else [], application_limits_cost=_images_in_request,
+                          application_limits_exempt_when=lambda: request.endpoint not in UPLOAD_ENDPOINTS)
         if separately_limited is not None:
             if ellipse_rate:
                 limiter.limit(ellipse_rate, methods=["POST"])(separately_limited)

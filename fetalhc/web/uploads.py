@@ -137,6 +137,17 @@ def _image_bytes(files: ImmutableMultiDict) -> bytes:
     return data
 
 
+def calibration_and_age(form: ImmutableMultiDict) -> tuple[float | None, float | None]:
+    """``pixel_size_mm`` and ``ga_weeks`` (plus ``ga_days``), the fields ``POST /batch`` shares with ``POST /``."""
+    return _optional_float(form, "pixel_size_mm", "mm per pixel"), _gestational_age(form)
+
+
+def upload_too_large(limit_bytes: int) -> str:
+    """The message for one upload above ``FETALHC_MAX_UPLOAD_MB`` (``POST /``, and an image of a batch)."""
+    return (f"The upload is larger than the {limit_bytes / (1024 * 1024):g} MB limit. Export a single frame or "
+            "a smaller image and retry.")
+
+
 def parse_measure_request(form: ImmutableMultiDict, files: ImmutableMultiDict) -> MeasureRequest:
     """The checked fields of ``POST /``; raises :class:`ApiError` 400 naming the field at fault."""
     image = _image_bytes(files)

@@ -79,6 +79,8 @@ def _requests(hc18):
         ("/health", "GET", "200"): ("app", {}),
         ("/health", "GET", "503"): ("no_model", {}),
         ("/openapi.json", "GET", "200"): ("app", {}),
+        ("/chart.svg", "GET", "200"): ("app", {"query_string": {"hc_mm": "172.5", "ga_weeks": "20", "ga_days": "3"}}),
+        ("/chart.svg", "GET", "400"): ("app", {"query_string": {"hc_mm": "172.5", "ga_weeks": "12"}}),
         ("/docs", "GET", "200"): ("app", {}),
         ("/model", "GET", "200"): ("app", {"headers": JSON}),
         ("/model", "GET", "503"): ("no_model", {"headers": JSON}),

@@ -126,5 +126,6 @@ def test_uploads_leave_no_file_and_no_patient_data_in_the_logs(client, hc18, tem
 def test_app_code_never_writes_files():
     """Also for code paths the test above does not take."""
     for path in (PROJECT_ROOT / "fetalhc" / "web").glob("*.py"):
-        text = path.read_text()
+        # zips.py reads an entry of a zip held in memory (read-only, no file behind it).
+        text = path.read_text().replace("archive.open(info)", "")
         assert ".save(" not in text and "open(" not in text, path.name
