@@ -3,7 +3,7 @@
 ``create_app`` builds one app from one :class:`~fetalhc.settings.Settings` object (default:
 the environment), loads the model once, then registers one blueprint per concern: ``page``
 (the HTML form), ``api`` (measurement, health, OpenAPI, model card), ``edit`` (an ellipse placed by
-hand) and ``errors``.
+hand), ``chart`` (the growth chart) and ``errors``.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from flask import Flask
 from fetalhc.predictor import HeadPredictor
 from fetalhc.settings import PROJECT_ROOT, Settings
 from fetalhc.web import api, edit, errors, page
+from fetalhc.web.chart import bp as chart_bp
 from fetalhc.web.chart import bp as chart_bp
 from fetalhc.web.config import SETTINGS_KEY, flask_config
 from fetalhc.web.cors import init_cors
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, predictor: HeadPredictor | None
     app.register_blueprint(page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(edit.bp)
+    app.register_blueprint(chart_bp)
     app.register_blueprint(chart_bp)
     app.register_blueprint(errors.bp)
     return app
