@@ -14,6 +14,7 @@ from typing import Any
 
 from fetalhc.clinical.hadlock import format_weeks_days
 from fetalhc.clinical.intergrowth import GA_MAX_WEEKS, GA_MIN_WEEKS, GROWTH_SOURCE, hc_at_centile
+from fetalhc.numbers import fixed
 
 WIDTH, HEIGHT = 640.0, 440.0
 # The plot area inside the drawing; the margins hold the tick labels and the axis titles.
@@ -109,7 +110,7 @@ def _marker(hc_mm: float, ga_weeks: float) -> Marker:
     x, y = x_of(ga_weeks), y_of(hc_mm)
     off_chart = "above" if hc_mm > HC_MAX_MM else "below" if hc_mm < HC_MIN_MM else None
     y = min(max(y, TOP), BOTTOM)
-    label = f"HC {hc_mm:.2f} mm at {format_weeks_days(ga_weeks)}"
+    label = f"HC {fixed(hc_mm)} mm at {format_weeks_days(ga_weeks)}"
     if off_chart:
         label += f", {off_chart} the chart"
     # The label sits beside the mark on whichever side has room (its width estimated from the

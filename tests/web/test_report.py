@@ -168,3 +168,15 @@ def test_the_pdf_answer_and_the_label_are_documented():
     assert "application/pdf" in post["responses"]["200"]["content"]
     fields = post["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
     assert fields["exam_label"]["maxLength"] == 80 and "pdf" in fields["format"]["enum"]
+
+
+def test_the_report_of_an_edited_ellipse_says_so_and_shows_its_numbers(client, hc18):
+    import json
+    fitted = _post(client, hc18, JSON, ga_weeks="20").get_json()["ellipse"]
+    edited = json.dumps({**fitted, "semi_major_px": fitted["semi_major_px"] * 1.1})
+    answer = _post(client, hc18, JSON, ga_weeks="20", ellipse=edited).get_json()
+    assert answer["ellipse_source"] == "edited"
+    text = _pdf_text(_post(client, hc18, PDF, ga_weeks="20", ellipse=edited))
+    assert "Ellipse: edited" in text and f"HC {answer['circumference']} mm" in text
+    rows = {row["label"]: row["value"] for row in answer["summary"]}
+    assert _words(f"HC at 20w 0d {rows['HC at 20w 0d']}") in text
