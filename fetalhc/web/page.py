@@ -19,7 +19,7 @@ bp = Blueprint("page", __name__)
 
 # The typed fields the page shows again after a post without JavaScript (a browser never refills a
 # file input), each cut to this length: a number or a label, never a whole posted field echoed back.
-KEPT_FIELDS = ("pixel_size_mm", "ga_weeks", "ga_days", "frame")
+KEPT_FIELDS = ("pixel_size_mm", "ga_weeks", "ga_days", "frame", "exam_label")
 KEPT_LENGTH = 100
 
 

@@ -180,3 +180,8 @@ def test_the_report_of_an_edited_ellipse_says_so_and_shows_its_numbers(client, h
     assert "Ellipse: edited" in text and f"HC {answer['circumference']} mm" in text
     rows = {row["label"]: row["value"] for row in answer["summary"]}
     assert _words(f"HC at 20w 0d {rows['HC at 20w 0d']}") in text
+
+
+def test_the_page_without_javascript_keeps_the_typed_label(client, hc18):
+    html = _page(client, hc18, exam_label="Room 2, scan 3", ga_weeks="20")
+    assert re.search(r'id="exam_label"[^>]*value="Room 2, scan 3"', html)
