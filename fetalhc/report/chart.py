@@ -56,9 +56,22 @@ class Marker:
 
 
 @dataclass(frozen=True)
+class Legend:
+    """A box in the plot's top-left corner (where the curves never pass): one row per curve, highest
+    centile first, then the measurement's mark. Each row: a sample at ``sample_x``, its text at ``text_x``."""
+
+    box: tuple[float, float, float, float]  # left, top, width, height
+    rows: tuple[tuple[float, Curve], ...]  # (y of the row's middle, curve)
+    mark_y: float
+    sample_x: tuple[float, float]
+    text_x: float
+
+
+@dataclass(frozen=True)
 class GrowthChart:
     marker: Marker
     curves: tuple[Curve, ...]
+    legend: Legend
     x_ticks: tuple[tuple[float, str], ...]  # (x, label)
     y_ticks: tuple[tuple[float, str], ...]  # (y, label)
     description: str
@@ -83,7 +96,6 @@ _STYLES = (
     (90, "90th centile", "#5b6576", 1.5, (8.0, 4.0)),
     (50, "50th centile", "#0b5cad", 2.5, ()),
 )
-CENTILES = tuple(sorted(style[0] for style in _STYLES))
 
 
 def x_of(ga_weeks: float) -> float:
@@ -137,6 +149,14 @@ def marker_points(marker: Marker, size: float = 7.0) -> list[tuple[float, float]
     return [(x, y - size), (x + size, y), (x, y + size), (x - size, y)]
 
 
+def _legend(curves: tuple[Curve, ...]) -> Legend:
+    left, top, row = LEFT + 10, TOP + 10, 18.0
+    ordered = sorted(curves, key=lambda c: -c.centile)
+    rows = tuple((top + 14 + row * i, curve) for i, curve in enumerate(ordered))
+    return Legend(box=(left, top, 186.0, row * (len(ordered) + 1) + 8), rows=rows,
+                  mark_y=top + 14 + row * len(ordered), sample_x=(left + 8, left + 40), text_x=left + 48)
+
+
 def growth_chart(hc_mm: float, ga_weeks: float) -> GrowthChart:
     """The chart with this HC (mm) marked at this gestational age (decimal weeks, 14 to 40)."""
     if not (math.isfinite(hc_mm) and hc_mm > 0):
@@ -149,9 +169,11 @@ def growth_chart(hc_mm: float, ga_weeks: float) -> GrowthChart:
     description = (f"The {centiles} centiles of the INTERGROWTH-21st fetal head circumference standard "
                    f"({GROWTH_SOURCE}) from 14 to 40 weeks, head circumference in mm against gestational age "
                    f"in weeks. Marked: this measurement, {marker.label}.")
+    curves = tuple(_curve(*style) for style in _STYLES)
     return GrowthChart(
         marker=marker,
-        curves=tuple(_curve(*style) for style in _STYLES),
+        curves=curves,
+        legend=_legend(curves),
         x_ticks=_ticks(GA_MIN_WEEKS, GA_MAX_WEEKS, GA_TICK_WEEKS, x_of),
         y_ticks=_ticks(HC_MIN_MM, HC_MAX_MM, HC_TICK_MM, y_of),
         description=description,

@@ -106,21 +106,20 @@ def chart_drawing(chart: GrowthChart, width: float) -> Drawing:
     for curve in chart.curves:
         group.add(PolyLine([v for x, y in curve.points for v in (x, flip(y))], strokeColor=colors.HexColor(curve.colour),
                            strokeWidth=curve.width, strokeDashArray=list(curve.dash) or None))
-    legend_left, legend_top = left + 10, top + 10
-    rows = sorted(chart.curves, key=lambda c: -c.centile)
-    group.add(Rect(legend_left, flip(legend_top + 18 * (len(rows) + 1) + 8), 186, 18 * (len(rows) + 1) + 8,
-                   fillColor=colors.white, strokeColor=_LINE, strokeWidth=0.8))
-    for i, curve in enumerate(rows):
-        y = legend_top + 14 + 18 * i
-        group.add(Line(legend_left + 8, flip(y), legend_left + 40, flip(y), strokeColor=colors.HexColor(curve.colour),
-                       strokeWidth=curve.width, strokeDashArray=list(curve.dash) or None))
-        group.add(String(legend_left + 48, flip(y + 4), curve.label, fontName=FONT, fontSize=12, fillColor=_INK))
-    marker = chart.marker
-    y = legend_top + 14 + 18 * len(rows)
+    legend, marker = chart.legend, chart.marker
+    box_left, box_top, box_width, box_height = legend.box
+    (x1, x2), mark_x = legend.sample_x, sum(legend.sample_x) / 2
+    group.add(Rect(box_left, flip(box_top + box_height), box_width, box_height, fillColor=colors.white,
+                   strokeColor=_LINE, strokeWidth=0.8))
+    for y, curve in legend.rows:
+        group.add(Line(x1, flip(y), x2, flip(y), strokeColor=colors.HexColor(curve.colour), strokeWidth=curve.width,
+                       strokeDashArray=list(curve.dash) or None))
+        group.add(String(legend.text_x, flip(y + 4), curve.label, fontName=FONT, fontSize=12, fillColor=_INK))
     group.add(Polygon([v for px, py in marker_points(marker, 5.5)
-                       for v in (px - marker.x + legend_left + 24, flip(py - marker.y + y))], fillColor=_INK,
+                       for v in (px - marker.x + mark_x, flip(py - marker.y + legend.mark_y))], fillColor=_INK,
                       strokeColor=colors.white, strokeWidth=1.5))
-    group.add(String(legend_left + 48, flip(y + 4), "This measurement", fontName=FONT, fontSize=12, fillColor=_INK))
+    group.add(String(legend.text_x, flip(legend.mark_y + 4), "This measurement", fontName=FONT, fontSize=12,
+                     fillColor=_INK))
     group.add(Polygon([v for px, py in marker_points(marker) for v in (px, flip(py))], fillColor=_INK,
                       strokeColor=colors.white, strokeWidth=2))
     group.add(String(marker.label_x, flip(marker.label_y), marker.label, fontName=BOLD, fontSize=13, fillColor=_INK,
@@ -158,6 +157,13 @@ def _overlay(record: MeasurementAnswer, width: float, height: float) -> Image | 
     return image
 
 
+def _no_chart_reason(record: MeasurementAnswer) -> str:
+    """Why a record has no chart: its centile's reason, else what the chart needs."""
+    if record.centile is not None and record.centile.reason:
+        return record.centile.reason
+    return "it needs the pixel size and a gestational age from 14+0 to 40+0 weeks."
+
+
 def pdf_report(record: MeasurementAnswer, exam_label: str | None) -> bytes:
     """The report as PDF bytes; ``exam_label`` is printed as given (checked by the caller), else 'none given'."""
     s = _styles()
@@ -183,9 +189,7 @@ def pdf_report(record: MeasurementAnswer, exam_label: str | None) -> bytes:
         verdict += f" (confidence {record.confidence:.2f})"
     reasons = "; ".join(record.quality_flags)
     story.append(Paragraph(verdict + (f". Reasons: {escape(reasons)}" if reasons else ""), s["body"]))
-    source = getattr(record, "ellipse_source", None)
-    if source is not None:
-        story.append(Paragraph(f"<b>Ellipse:</b> {escape(ELLIPSE_SOURCES[source])}", s["body"]))
+    story.append(Paragraph(f"<b>Ellipse:</b> {escape(ELLIPSE_SOURCES[record.ellipse_source])}", s["body"]))
     story += [Spacer(0, 6), _measurement_table(record, s), Spacer(0, 8)]
 
     chart = chart_for_record(record.to_json())
@@ -193,9 +197,7 @@ def pdf_report(record: MeasurementAnswer, exam_label: str | None) -> bytes:
     overlay = _overlay(record, image_width, 70 * mm)
     figures = [overlay or _p("No overlay image in this answer.", s["note"]),
                chart_drawing(chart, CONTENT_WIDTH - image_width - 4 * mm) if chart is not None else
-               _p("No growth chart: " + (record.centile.reason if record.centile is not None and record.centile.reason
-                                         else "it needs the pixel size and a gestational age from 14+0 to 40+0 "
-                                              "weeks.") , s["note"])]
+               _p("No growth chart: " + _no_chart_reason(record), s["note"])]
     captions = [_p("The image with the fitted ellipse (HC), the OFD and the BPD axes.", s["small"]),
                 _p(f"INTERGROWTH-21st head circumference standard, 3rd to 97th centile ({chart.source})."
                    if chart is not None else "", s["small"])]

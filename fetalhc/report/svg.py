@@ -28,19 +28,18 @@ def _text(x: float, y: float, content: str, **extra) -> str:
 
 
 def _legend(chart: GrowthChart) -> list[str]:
-    left, top = chart.plot[0] + 10, chart.plot[1] + 10
-    rows = sorted(chart.curves, key=lambda c: -c.centile)
-    parts = [f'<g class="legend" aria-hidden="true">',
-             f"<rect {_attrs(x=left, y=top, width=186, height=18 * (len(rows) + 1) + 8, fill='#ffffff', stroke=GRID)}/>"]
-    for i, curve in enumerate(rows):
-        y = top + 14 + 18 * i
-        parts.append(f"<line {_attrs(x1=left + 8, y1=y, x2=left + 40, y2=y, stroke=curve.colour, stroke_width=curve.width, stroke_dasharray=_dash(curve.dash))}/>")
-        parts.append(_text(left + 48, y + 4, curve.label, font_size=12, fill=INK))
-    y = top + 14 + 18 * len(rows)
-    points = " ".join(f"{px - chart.marker.x + left + 24:g},{py - chart.marker.y + y:g}"
-                      for px, py in marker_points(chart.marker, 5.5))
+    legend, marker = chart.legend, chart.marker
+    left, top, width, height = legend.box
+    (x1, x2), mark_x = legend.sample_x, sum(legend.sample_x) / 2
+    parts = ['<g class="legend" aria-hidden="true">',
+             f"<rect {_attrs(x=left, y=top, width=width, height=height, fill='#ffffff', stroke=GRID)}/>"]
+    for y, curve in legend.rows:
+        parts.append(f"<line {_attrs(x1=x1, y1=y, x2=x2, y2=y, stroke=curve.colour, stroke_width=curve.width, stroke_dasharray=_dash(curve.dash))}/>")
+        parts.append(_text(legend.text_x, y + 4, curve.label, font_size=12, fill=INK))
+    points = " ".join(f"{px - marker.x + mark_x:g},{py - marker.y + legend.mark_y:g}"
+                      for px, py in marker_points(marker, 5.5))
     parts.append(f"<polygon {_attrs(points=points, fill=MARK, stroke='#ffffff', stroke_width=1.5)}/>")
-    parts.append(_text(left + 48, y + 4, "This measurement", font_size=12, fill=INK))
+    parts.append(_text(legend.text_x, legend.mark_y + 4, "This measurement", font_size=12, fill=INK))
     parts.append("</g>")
     return parts
 
