@@ -15,7 +15,6 @@ from fetalhc.predictor import HeadPredictor
 from fetalhc.settings import PROJECT_ROOT, Settings
 from fetalhc.web import api, edit, errors, page
 from fetalhc.web.chart import bp as chart_bp
-from fetalhc.web.chart import bp as chart_bp
 from fetalhc.web.config import SETTINGS_KEY, flask_config
 from fetalhc.web.cors import init_cors
 from fetalhc.web.model_state import EXTENSION_KEY, load_model_state
@@ -42,7 +41,6 @@ def create_app(settings: Settings | None = None, predictor: HeadPredictor | None
     app.register_blueprint(page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(edit.bp)
-    app.register_blueprint(chart_bp)
     app.register_blueprint(chart_bp)
     app.register_blueprint(errors.bp)
     return app
