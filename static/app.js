@@ -88,7 +88,9 @@
     $(id).hidden = false;
   }
 
-  function render(r) {
+  // The values of a record: headline, verdict, alerts, rows and downloads. static/edit.js shows the
+  // server's record of an edited ellipse through it too.
+  function showValues(r) {
     blobUrls.forEach((u) => URL.revokeObjectURL(u));
     blobUrls = [];
     $("hc-value").textContent = r.circumference + " " + r.circumference_unit;
@@ -101,7 +103,7 @@
     const badge = $("quality-badge");
     badge.textContent = r.image_quality;
     badge.className = "badge badge-" + r.image_quality.toLowerCase();
-    $("confidence").textContent = r.confidence.toFixed(2);
+    $("confidence").textContent = r.confidence === null ? "not measured for an edited ellipse" : r.confidence.toFixed(2);
     fillList($("alerts"), r.alerts, (a) => {
       const li = document.createElement("li");
       li.dataset.code = a.code;
@@ -116,9 +118,6 @@
         Object.assign(document.createElement("dd"), { textContent: value, className: note ? "note" : "" }));
       return div;
     });
-    const png = "data:image/png;base64," + r.overlay_png_base64;
-    $("overlay-img").src = png;
-    $("dl-png").href = png;
     const record = Object.assign({}, r);
     delete record.overlay_png_base64;
     blobLink("dl-json", JSON.stringify(record, null, 2), "application/json");
@@ -126,6 +125,14 @@
     delete flat.summary; // page rows: the CSV has the values themselves, as the batch CSV
     blobLink("dl-csv", toCsv(flat), "text/csv");
     $("request-id").textContent = r.request_id;
+  }
+  window.fetalhcPage = { showValues };
+
+  function render(r) {
+    showValues(r);
+    const png = "data:image/png;base64," + r.overlay_png_base64;
+    $("overlay-img").src = png;
+    $("dl-png").href = png;
     result.hidden = false;
     result.focus();
     result.scrollIntoView({ block: "start", behavior: "smooth" });
