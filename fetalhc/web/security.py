@@ -1,6 +1,7 @@
 """Response headers, CSRF for the form, the optional API key and the optional rate limit.
 
-Who is checked how on ``POST /``:
+Who is checked how on ``POST /`` (and the same on ``POST /batch`` and ``POST /ellipse``, whose JSON
+body a cross-site form cannot send: it needs ``Content-Type: application/json``):
 
 * A browser post (it carries a CSRF token, or its Accept header prefers HTML) must hold a valid
   CSRF token, bound to the session cookie set by ``GET /``.
