@@ -164,6 +164,9 @@
     form.setAttribute("aria-busy", on ? "true" : "false");
   }
 
+  // static/batch.js shows the answer of several images with the same error box and busy sign.
+  window.fetalhcPage = Object.assign(window.fetalhcPage || {}, { showError, setBusy, clearResult });
+
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const file = input.files[0];
