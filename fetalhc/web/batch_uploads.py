@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import g, request
-from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 
 from fetalhc.settings import Settings
@@ -67,9 +66,12 @@ def _zip_images(upload: int, data: bytes, settings: Settings, budget: UnpackBudg
 
 def _uploads() -> list[bytes]:
     """The files of the field ``images``; a browser sends an empty part without a name when none was chosen."""
-    files: list[FileStorage] = request.files.getlist(FIELD)
-    uploads = [(f.read(), f.filename) for f in files]
-    uploads = [data for data, name in uploads if data or name]
+    uploads = []
+    for upload in request.files.getlist(FIELD):
+        data, name = upload.read(), upload.filename
+        upload.close()  # the parsed part's buffer goes now, not with the request: one copy of the batch is enough
+        if data or name:
+            uploads.append(data)
     if not uploads:
         raise ApiError(400, "missing_image", f"No image was sent. Choose ultrasound images (PNG, JPEG, BMP, TIFF "
                                              f"or DICOM, or a zip of them) and send each in the field '{FIELD}'.")

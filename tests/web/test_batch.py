@@ -190,3 +190,33 @@ def test_a_directory_too_large_for_the_entry_limit_is_refused_before_zipfile_rea
     with pytest.raises(zips.BatchRefused) as refused:
         zips.open_zip(archive, max_entries=5)  # room for 5 x 1 kB
     assert refused.value.code == "zip_too_many_entries"
+
+
+def test_an_entry_is_read_no_further_than_its_cap_whatever_its_header_says():
+    from fetalhc.web.api_error import ApiError
+    from fetalhc.web.zips import UnpackBudget, read_entry
+
+    class Endless:
+        """An entry that never ends, as a decompressor fed a lying header might behave."""
+        served = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, n):
+            Endless.served += n
+            return b"\0" * n
+
+    archive = zipfile.ZipFile(io.BytesIO(zip_of({"a.png": b"x" * 1000}, zipfile.ZIP_STORED)))
+    archive.open = lambda *args, **kwargs: Endless()
+    too_large = ApiError(413, "file_too_large", "too large")
+    with pytest.raises(ApiError) as refused:
+        read_entry(archive, archive.infolist()[0], 5000, 1e9, UnpackBudget(10**9, 10**9), too_large)
+    assert refused.value is too_large and Endless.served == 5001
+    budget = UnpackBudget(3000, 3000)  # the batch's budget is the nearest cap: the batch is refused
+    with pytest.raises(ApiError) as refused:
+        read_entry(archive, archive.infolist()[0], 5000, 1e9, budget, too_large)
+    assert refused.value.code == "zip_too_large" and refused.value.status == 413
