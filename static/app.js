@@ -131,6 +131,8 @@
   function render(r) {
     showValues(r);
     const png = "data:image/png;base64," + r.overlay_png_base64;
+    // Its size before it loads: the page's height is then known, and the scroll to the result lands.
+    Object.assign($("overlay-img"), { width: r.image.width, height: r.image.height });
     $("overlay-img").src = png;
     $("dl-png").href = png;
     result.hidden = false;
