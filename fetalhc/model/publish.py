@@ -39,17 +39,21 @@ def _summary(run: Path) -> dict:
 
 def _stage(run: Path) -> dict:
     summary = _summary(run)
-    return {"run": run.name, "command": summary["command"], "epochs_run": int(summary["epochs_run"]),
-            "best_epoch": int(summary["best_epoch"]),
-            "best_val_hc_mae_mm": round(float(summary["best_val_hc_mae_mm"]), 4),
-            "train_minutes": round(float(summary["train_minutes"]), 1)}
+    stage = {"run": run.name, "command": summary["command"], "epochs_run": int(summary["epochs_run"]),
+             "train_minutes": round(float(summary["train_minutes"]), 1),
+             "keras_backend": summary.get("keras_backend", "tensorflow")}
+    if summary.get("best_epoch") is not None:  # a run from a pack validates nothing
+        stage["best_epoch"] = int(summary["best_epoch"])
+        stage["best_val_hc_mae_mm"] = round(float(summary["best_val_hc_mae_mm"]), 4)
+    return stage
 
 
 def _kept(run: Path) -> str:
     return _summary(run).get("kept", "best")
 
 
-def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None = None, stage: int = 1) -> dict:
+def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None = None, stage: int = 1,
+               hardware: str = "2 CPU cores") -> dict:
     table = read_dataset_table(dataset_csv)
     val = table[table["split"] == "validation"]
     history = pd.read_csv(run / "history.csv")
@@ -91,9 +95,10 @@ def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None 
             "selection": "the last epoch of the cosine schedule, a rule fixed before training: no validation "
                          "image chose it" if kept == "last" else
                          "checkpoint with the lowest validation mean absolute HC difference",
-            ("last_epoch_validation" if kept == "last" else "best_epoch_validation"):
-                {k: round(float(chosen[k]), 4) for k in ("val_hc_mae_mm", "val_hc_p95_mm", "val_dice")},
-            "hardware": "2 CPU cores",
+            **({} if "val_hc_mae_mm" not in history else {
+                ("last_epoch_validation" if kept == "last" else "best_epoch_validation"):
+                    {k: round(float(chosen[k]), 4) for k in ("val_hc_mae_mm", "val_hc_p95_mm", "val_dice")}}),
+            "hardware": hardware,
         },
         "metrics": {},
         "intended_use": "Research use only; not for diagnostic use. Measures the head circumference of a fetus "
@@ -114,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
     p.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
     p.add_argument("--warm-start-run", type=Path, default=None,
-                   help="the run whose best.keras --run started from (train.py --init-from), for the card")
+                   help="the run --run started from (train.py --init-from), for the card")
+    p.add_argument("--hardware", default="2 CPU cores", help="where it was trained, for the card")
     args = p.parse_args(argv)
     import keras
 
@@ -128,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(out)
     export_savedmodel(model, out)
     export_onnx(out)
-    card = build_card(model, args.run, args.dataset_csv, args.warm_start_run, args.stage)
+    card = build_card(model, args.run, args.dataset_csv, args.warm_start_run, args.stage, args.hardware)
     if args.stage == 2:
         card["combine"] = args.combine
     (out / CARD_NAME).write_text(json.dumps(card, indent=2))

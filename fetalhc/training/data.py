@@ -7,13 +7,14 @@ stage 1, then augmented like stage 1.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pandas as pd
-import tensorflow as tf
+import keras
 from tqdm import tqdm
 
 from fetalhc.data.annotations import outline_ellipse
@@ -118,28 +119,36 @@ def load_crop_dataset(csv: Path, limit: int | None = None) -> tuple[CropSplit, C
     return load_crop_split(train, desc="train images"), load_crop_split(val, desc="validation images")
 
 
-def training_dataset(split: Split | CropSplit, batch_size: int, seed: int) -> tf.data.Dataset:
-    """Endless shuffled, augmented batches: (image, {head: mask}) for the three heads."""
-    transform = build_transform(cv2.INTER_LINEAR, seed=seed)
-    rng = np.random.default_rng(seed)
+class AugmentedBatches(keras.utils.PyDataset):
+    """Random augmented batches, ``steps`` per epoch: (image, {head: mask}) for the three heads.
 
-    def pair(index: int) -> tuple[np.ndarray, np.ndarray]:
-        if isinstance(split, CropSplit):
-            return split.sample(int(index), rng)
-        return split.images[index], split.masks[index]
+    A ``PyDataset`` rather than ``tf.data`` so that the same code feeds any Keras backend (JAX on a
+    GPU machine, TensorFlow here). Threads, not processes: OpenCV releases the GIL, and forking a
+    process that holds a GPU runtime is unsafe. Each batch draws its images (with replacement) and
+    its augmentation from its own generator seeded by (seed, call count), so threads never share a
+    random state.
+    """
 
-    def augment(index: np.ndarray):
-        image, mask = pair(index)
-        out = transform(image=image, mask=mask)
-        return (np.clip(out["image"], 0, 1).astype(np.float32)[..., None],
-                np.clip(out["mask"], 0, 1).astype(np.float32)[..., None])
+    def __init__(self, split: Split | CropSplit, batch_size: int, steps: int, seed: int, workers: int = 2):
+        super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=4 * max(workers, 1))
+        self.split, self.batch_size, self.steps, self.seed = split, batch_size, steps, seed
+        self._calls = itertools.count()
 
-    def tf_augment(index):
-        image, mask = tf.numpy_function(augment, [index], (tf.float32, tf.float32))
-        image.set_shape((INPUT_SIZE, INPUT_SIZE, 1))
-        mask.set_shape((INPUT_SIZE, INPUT_SIZE, 1))
-        return image, {"main_output": mask, "aux_output_1": mask, "aux_output_2": mask}
+    def __len__(self) -> int:
+        return self.steps
 
-    return (tf.data.Dataset.range(len(split.images)).repeat().shuffle(len(split.images), seed=seed)
-            .map(tf_augment, num_parallel_calls=2, deterministic=False)
-            .batch(batch_size, drop_remainder=True).prefetch(2))
+    def __getitem__(self, index: int):
+        rng = np.random.default_rng([self.seed, next(self._calls)])
+        transform = build_transform(cv2.INTER_LINEAR, seed=int(rng.integers(2**31)))
+        images, masks = [], []
+        for i in rng.integers(len(self.split.images), size=self.batch_size):
+            if isinstance(self.split, CropSplit):
+                image, mask = self.split.sample(int(i), rng)
+            else:
+                image, mask = self.split.images[i], self.split.masks[i]
+            out = transform(image=image, mask=mask)
+            images.append(np.clip(out["image"], 0, 1))
+            masks.append(np.clip(out["mask"], 0, 1))
+        x = np.stack(images).astype(np.float32)[..., None]
+        y = np.stack(masks).astype(np.float32)[..., None]
+        return x, {"main_output": y, "aux_output_1": y, "aux_output_2": y}

@@ -34,10 +34,13 @@ def plot_learning_curves(history: list[dict], path: Path) -> None:
     a.set_xlabel("epoch")
     a.set_yscale("log")
     a.legend()
-    b.plot(epochs, [h["val_hc_mae_mm"] for h in history], label="validation mean |HC error| (mm)")
-    b.plot(epochs, [h["val_hc_p95_mm"] for h in history], label="validation p95 |HC error| (mm)")
+    if "val_hc_mae_mm" in history[-1]:
+        b.plot(epochs, [h["val_hc_mae_mm"] for h in history], label="validation mean |HC error| (mm)")
+        b.plot(epochs, [h["val_hc_p95_mm"] for h in history], label="validation p95 |HC error| (mm)")
+        b.set_yscale("log")
+    else:  # trained from a pack: no validation images
+        b.plot(epochs, [h["main_dice"] for h in history], label="training Dice (main head)")
     b.set_xlabel("epoch")
-    b.set_yscale("log")
     b.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=80)

@@ -2,10 +2,15 @@
 
 Stage 1 segments the whole image; stage 2 a window around the head (see ``data.py``).
 Checkpoints ``last.keras`` every epoch and ``best.keras`` on the best validation HC error,
-logs ``history.csv`` and ``learning_curves.png``, resumes with ``--resume``, and exports
+writes the kept one without optimizer state as ``model.keras``, logs ``history.csv`` and
+``learning_curves.png``, resumes with ``--resume``, and exports
 the model that ``--keep`` names as a SavedModel with ``--export``. ``--keep last`` (the
 end of the cosine schedule) is a rule fixed before training, so the validation images
 choose nothing and may be reported on.
+
+``--pack FILE`` (from ``python -m fetalhc.training.pack``) trains without the data set, on any
+Keras backend (``KERAS_BACKEND=jax`` on a GPU machine): it holds no validation images, so it
+needs ``--keep last`` and validates nothing.
 """
 from __future__ import annotations
 
@@ -34,6 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
+    p.add_argument("--pack", type=Path, default=None,
+                   help="train from this pack of the training split instead (no validation; --keep last)")
+    p.add_argument("--workers", type=int, default=2, help="threads that augment batches")
     p.add_argument("--out", type=Path, required=True, help="run folder for checkpoints and logs")
     p.add_argument("--stage", type=int, choices=(1, 2), default=1,
                    help="1: the whole image; 2: a window around the head")
@@ -57,7 +65,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--export", type=Path, default=None, help="write the best model as a SavedModel here")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 8 images, 2 epochs of 2 steps (for tests)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.pack and args.keep != "last":
+        p.error("--pack holds no validation images: use --keep last")
+    return args
 
 
 def main(argv=None) -> int:
@@ -70,29 +81,31 @@ def main(argv=None) -> int:
 
     import keras
 
-    from fetalhc.model.export import export_savedmodel
     from fetalhc.model.losses import HEAD_LOSS_WEIGHTS, dice_bce_loss, dice_coefficient
     from fetalhc.model.network import HEAD_NAMES, build_dag_vnet
-    from fetalhc.model.loader import load_segmenter
-    from fetalhc.predictor import HeadPredictor
-    from fetalhc.settings import Settings
-    from fetalhc.training.data import Split, load_crop_dataset, load_dataset, training_dataset
+    from fetalhc.training.data import AugmentedBatches, Split, load_crop_dataset, load_dataset
     from fetalhc.training.plots import plot_learning_curves, save_pair_overlays
-    from fetalhc.training.validation import training_segmenter, validation_row
     from fetalhc.training.warm_start import load_weights
 
     keras.utils.set_random_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.stage == 1:
+    if args.pack:
+        from fetalhc.training.pack import load_pack
+
+        train = load_pack(args.pack)[args.stage - 1]
+        val = None  # a pack for tests is small already: pack --limit
+    elif args.stage == 1:
         train, val = load_dataset(args.dataset_csv, limit)
-        look = train
     else:
         train, val = load_crop_dataset(args.dataset_csv, limit)
+    look = train
+    if args.stage == 2:
         rng = np.random.default_rng(args.seed)
         samples = [train.sample(i, rng) for i in range(min(8, len(train.images)))]
         look = Split(np.stack([s[0] for s in samples]), np.stack([s[1] for s in samples]), train.table)
     print(f"stage {args.stage}; train: {len(train.images)} images of {train.table['subject'].nunique()} subjects; "
-          f"validation: {len(val.images)} images of {val.table['subject'].nunique()} subjects")
+          + ("no validation" if val is None else
+             f"validation: {len(val.images)} images of {val.table['subject'].nunique()} subjects"))
     # Look before training: a mis-paired image/mask is visible at once in these overlays.
     save_pair_overlays(look, args.out / "pairs_check.png")
 
@@ -118,13 +131,11 @@ def main(argv=None) -> int:
                       metrics={"main_output": [dice_coefficient]})
     print(f"DAG V-Net: {model.count_params():,} parameters, {steps} steps per epoch")
 
-    data = training_dataset(train, args.batch_size, args.seed)
-    # Validation measures as the app does: the network in training behind the one predictor.
-    in_training = training_segmenter(model, f"stage {args.stage} in training")
-    predictor = HeadPredictor(in_training, Settings()) if args.stage == 1 else \
-        HeadPredictor(load_segmenter(args.stage1), Settings(), refiner=in_training)
-    best_mae = min((h["val_hc_mae_mm"] for h in history), default=np.inf)
-    since_best = len(history) - 1 - int(np.argmin([h["val_hc_mae_mm"] for h in history])) if history else 0
+    data = AugmentedBatches(train, args.batch_size, steps, args.seed, workers=args.workers)
+    predictor = None if val is None else validation_predictor(model, args)
+    best_mae = min((h.get("val_hc_mae_mm", np.inf) for h in history), default=np.inf)
+    since_best = len(history) - 1 - int(np.argmin([h["val_hc_mae_mm"] for h in history])) \
+        if history and predictor else 0
     started = time.time()
     epoch_times: list[float] = []
     for epoch in range(len(history), args.epochs):
@@ -137,38 +148,66 @@ def main(argv=None) -> int:
                         verbose=1 if sys.stdout.isatty() else 2)
         row = {"epoch": epoch + 1, "loss": fit.history["loss"][-1],
                "main_dice": fit.history["main_output_dice_coefficient"][-1],
-               "lr": float(model.optimizer.learning_rate.numpy()), **validation_row(predictor, val.table)}
+               "lr": float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))}
+        if predictor is not None:
+            from fetalhc.training.validation import validation_row
+
+            row.update(validation_row(predictor, val.table))
         epoch_times.append(time.time() - t0)
         row["seconds"] = epoch_times[-1]
         history.append(row)
         model.save(last)
-        if row["val_hc_mae_mm"] < best_mae:
-            best_mae, since_best = row["val_hc_mae_mm"], 0
-            model.save(best)
-        else:
-            since_best += 1
+        if predictor is not None:
+            if row["val_hc_mae_mm"] < best_mae:
+                best_mae, since_best = row["val_hc_mae_mm"], 0
+                model.save(best)
+            else:
+                since_best += 1
         with open(history_path, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(history[-1]))
             writer.writeheader()
             writer.writerows(history)
-        plot_learning_curves(history, args.out / "learning_curves.png")
+        if epoch_times[-1] > 30 or (epoch + 1) % 10 == 0:  # plotting would slow second-long GPU epochs
+            plot_learning_curves(history, args.out / "learning_curves.png")
         print(f"epoch {epoch + 1}: " + ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch")
-              + (" (best)" if since_best == 0 else ""), flush=True)
+              + (" (best)" if predictor is not None and since_best == 0 else ""), flush=True)
         if since_best >= args.patience:
             print(f"early stop: no better validation HC error in {args.patience} epochs")
             break
 
-    summary = {"epochs_run": len(history), "best_epoch": 1 + int(np.argmin([h["val_hc_mae_mm"] for h in history])),
-               "best_val_hc_mae_mm": best_mae, "train_minutes": (time.time() - started) / 60,
+    plot_learning_curves(history, args.out / "learning_curves.png")
+    validated = predictor is not None
+    summary = {"epochs_run": len(history),
+               "best_epoch": 1 + int(np.argmin([h["val_hc_mae_mm"] for h in history])) if validated else None,
+               "best_val_hc_mae_mm": best_mae if validated else None, "train_minutes": (time.time() - started) / 60,
+               "keras_backend": keras.backend.backend(),
                "init_from": str(args.init_from) if args.init_from else None,
                "stage": args.stage, "kept": args.keep,
                "command": "python -m fetalhc.training.train " + " ".join(argv if argv is not None else sys.argv[1:])}
     (args.out / "train_summary.json").write_text(json.dumps(summary, indent=2))
+    # The kept network without its optimizer state: a third of the size, all that publishing and
+    # a warm start need (and small enough to come back from a GPU machine).
+    kept = best if args.keep == "best" else last
+    keras.models.load_model(kept, compile=False).save(args.out / "model.keras")
     if args.export:
-        kept = best if args.keep == "best" else last
+        from fetalhc.model.export import export_savedmodel
+
         export_savedmodel(keras.models.load_model(kept, compile=False), args.export)
         print(f"exported {kept} -> {args.export}")
     return 0
+
+
+def validation_predictor(model, args):
+    """Validation measures as the app does: the network in training behind the one predictor."""
+    from fetalhc.model.loader import load_segmenter
+    from fetalhc.predictor import HeadPredictor
+    from fetalhc.settings import Settings
+    from fetalhc.training.validation import training_segmenter
+
+    in_training = training_segmenter(model, f"stage {args.stage} in training")
+    if args.stage == 1:
+        return HeadPredictor(in_training, Settings())
+    return HeadPredictor(load_segmenter(args.stage1), Settings(), refiner=in_training)
 
 
 if __name__ == "__main__":

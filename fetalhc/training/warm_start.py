@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 
 
 def load_weights(model: keras.Model, source: Path) -> int:
@@ -16,6 +15,8 @@ def load_weights(model: keras.Model, source: Path) -> int:
     """
     source = Path(source)
     if source.is_dir():
+        import tensorflow as tf  # only a SavedModel needs TensorFlow; a .keras file loads on any backend
+
         tensors = {v.name.removesuffix(":0"): v.numpy() for v in tf.saved_model.load(str(source)).variables}
     else:
         tensors = {w.path: w.numpy() for w in keras.models.load_model(source, compile=False).weights}
