@@ -13,7 +13,7 @@ from flask import Flask
 
 from fetalhc.predictor import HeadPredictor
 from fetalhc.settings import PROJECT_ROOT, Settings
-from fetalhc.web import api, edit, errors, page
+from fetalhc.web import api, batch, edit, errors, page
 from fetalhc.web.chart import bp as chart_bp
 from fetalhc.web.config import SETTINGS_KEY, flask_config
 from fetalhc.web.cors import init_cors
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, predictor: HeadPredictor | None
     app.extensions[EXTENSION_KEY] = load_model_state(settings, predictor)
     app.register_blueprint(page.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(batch.bp)
     app.register_blueprint(edit.bp)
     app.register_blueprint(chart_bp)
     app.register_blueprint(errors.bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import fetalhc
-from fetalhc.record import MeasurementAnswer
+from fetalhc.record import MeasurementAnswer, MeasurementRecord
 from fetalhc.settings import RUNTIMES, Settings
 
 _LIMITS = Settings()
@@ -25,7 +25,10 @@ ERROR_CODES = ["missing_image", "invalid_field", "invalid_frame", "unauthorized"
                "file_too_large", "form_too_large", "unsupported_image", "not_ultrasound", "no_head_found",
                "rate_limited",
                "model_unavailable", "not_found", "method_not_allowed", "internal_error",
-               "not_acceptable", "needs_calibration", "needs_dicom", "invalid_json"]
+               "not_acceptable", "needs_calibration", "needs_dicom", "invalid_json",
+               # POST /batch: limits of the whole batch (413), and rows of a zip that cannot be read
+               "batch_too_large", "too_many_images", "zip_too_many_entries", "zip_too_large",
+               "bad_zip", "zip_entry_refused"]
 
 
 def _t(kind: str, nullable: bool = False, **extra: Any) -> dict:
@@ -122,6 +125,71 @@ _UPLOAD_SCHEMA = {
 }
 
 
+_POSITIONS = {
+    "index": _t("integer", description="Position of the row in results, from 0."),
+    "upload": _t("integer", description="Which uploaded file (field images), from 0, in the order sent."),
+    "entry": _t("integer", nullable=True, description="Which image of that zip, from 0 in name order; "
+                                                      "null for an image sent as itself."),
+}
+
+
+def _batch_schemas() -> dict[str, dict]:
+    """POST /batch: rows are the record (without the request id, which the batch has once) or an
+    error, each with its position; file names are never sent back."""
+    row = MeasurementRecord.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    row.pop("$defs", None)
+    row.update(title="BatchMeasurement", properties={**_POSITIONS, **row["properties"]},
+               required=[*_POSITIONS, *row["required"]])
+    error = _obj({**_POSITIONS, "status": _t("string", const="error"), "error": _obj({
+        "code": _t("string", enum=ERROR_CODES), "message": _t("string", description="What went wrong and what to do."),
+        "http_status": _t("integer", description="What POST / answers for this image alone.")})})
+    batch = _obj({
+        "status": _t("string", const="success"),
+        "results": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/BatchMeasurement"},
+                                                         {"$ref": "#/components/schemas/BatchError"}]}},
+        "table": {**_obj({"columns": {"type": "array", "items": {"type": "string"}},
+                          "rows": {"type": "array", "items": {"type": "array"}}}),
+                  "description": "The rows as a table for a CSV: the command-line batch CSV's columns (the "
+                                 "record's flat form), with positions instead of the file name."},
+        "request_id": _t("string", description="As in the X-Request-ID header."),
+    })
+    return {"BatchMeasurement": row, "BatchError": error, "Batch": batch}
+
+
+_BATCH_UPLOAD_SCHEMA = {
+    "type": "object", "required": ["images"],
+    "properties": {
+        "images": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                   "description": "The field repeated once per file: PNG, JPEG, BMP, TIFF or DICOM images, or "
+                                  "zips of them (stored or deflated; expanded in memory, images in name order)."},
+        **{k: _UPLOAD_SCHEMA["properties"][k] for k in ("pixel_size_mm", "ga_weeks", "ga_days")},
+    },
+}
+
+
+def _batch_path() -> dict:
+    return {"post": {
+        "summary": "Measure several images, or zips of images, in one request",
+        "description": "One row per image in upload order, a zip's images in name order: the record POST / "
+                       "answers, or the error it gives for that image. One bad image is one error row; the "
+                       "batch's own limits answer 413 (docs/batch.md). Each image counts as one upload "
+                       "against FETALHC_RATE_LIMIT. Browser posts need the page's CSRF token.",
+        "security": [{}, {"apiKey": []}],
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _BATCH_UPLOAD_SCHEMA}}},
+        "responses": {
+            "200": _json("One row per image.", "Batch"),
+            "400": _error("missing_image: no file in the field images; invalid_field (the message names the "
+                          "field); csrf_failed (browser posts only)."),
+            "401": _error("unauthorized: missing or wrong X-API-Key while the server requires one."),
+            "413": _error("batch_too_large (FETALHC_BATCH_MAX_MB), too_many_images (FETALHC_BATCH_MAX_IMAGES), "
+                          "zip_too_many_entries (FETALHC_ZIP_MAX_ENTRIES), zip_too_large (FETALHC_ZIP_MAX_MB), "
+                          "form_too_large."),
+            "429": _error("rate_limited: more images than FETALHC_RATE_LIMIT allows."),
+            "503": _error("model_unavailable: the server has no model loaded."),
+        },
+    }}
+
+
 _ELLIPSE = {"$ref": "#/components/schemas/EllipseRecord"}
 _ELLIPSE_REQUEST = _obj({
     "ellipse": {**_ELLIPSE, "description": "The ellipse placed by hand, in the answer's convention; a semi-minor "
@@ -174,7 +242,8 @@ def openapi_document() -> dict:
                  "description": "Research use only, not a medical device: not for diagnostic use. "
                                 "Uploads are processed in memory and never stored."},
         "components": {
-            "schemas": {**_record_schemas(), "Error": _ERROR, "Health": _HEALTH, "ModelInfo": _MODEL_INFO},
+            "schemas": {**_record_schemas(), **_batch_schemas(), "Error": _ERROR, "Health": _HEALTH,
+                        "ModelInfo": _MODEL_INFO},
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
                                            "description": "Required for JSON requests when the server "
                                                           "sets FETALHC_API_KEY."}},
@@ -213,6 +282,7 @@ def openapi_document() -> dict:
                     "503": _error("model_unavailable: the server has no model loaded."),
                 },
             }},
+            "/batch": _batch_path(),
             "/ellipse": _ellipse_path(),
             "/health": {"get": {
                 "summary": "Liveness and model status (the App Runner health check)",
