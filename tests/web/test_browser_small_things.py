@@ -175,6 +175,13 @@ def test_the_page_without_javascript_has_one_file_control_and_keeps_the_values(o
         (str(pixel_mm), "20", "3")
     one_file_control()
 
+    choose(page, "blank.png", black_png())
+    with page.expect_navigation():
+        page.click("#submit")
+    sync_api.expect(page.locator("#error")).to_contain_text("No fetal head was found")
+    assert page.evaluate("document.activeElement.id") == "error"  # the error page gives it the focus
+    assert page.input_value("#ga_weeks") == "20"
+
 
 @pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["desktop", "tablet"])
 def test_screenshots_of_the_result_view(open_page, hc18, viewport, tmp_path):
