@@ -6,6 +6,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const figure = $("growth-chart"), form = $("measure-form"), pdfButton = $("dl-pdf"), pdfStatus = $("pdf-status");
+  const hadlockOffer = $("chart-hadlock"), hadlockButton = $("chart-hadlock-button");
   if (!figure || !form || !pdfButton) return;
 
   // The shown result: its record, the image it came from and the form fields it was measured with.
@@ -17,12 +18,26 @@
     figure.replaceChildren();
   }
 
-  // The server draws a chart only where the record places the HC on the standard (a z-score).
-  async function showChart(record) {
+  // Without an entered age, the user may choose the HC's own Hadlock age for the chart.
+  function hadlockWeeks(record) {
+    const hadlock = record && record.gestational_age && record.gestational_age.hadlock;
+    const inside = hadlock && hadlock.ga_weeks !== null && hadlock.ga_weeks >= Number(figure.dataset.firstWeek)
+      && hadlock.ga_weeks <= Number(figure.dataset.lastWeek);
+    return inside && record.circumference_mm !== null && !record.centile ? hadlock.ga_weeks : null;
+  }
+
+  // The server draws a chart only where the record places the HC on the standard (a z-score), or at
+  // the Hadlock age when the user asks for it.
+  async function showChart(record, weeks) {
     const request = ++chartRequest;
     const centile = record && record.centile;
-    if (!centile || centile.z === null || record.circumference_mm === null) { hideChart(); return; }
-    const query = new URLSearchParams({ hc_mm: String(record.circumference_mm), ga_weeks: String(centile.ga_weeks) });
+    const offered = hadlockWeeks(record);
+    if (hadlockOffer) hadlockOffer.hidden = offered === null || weeks !== undefined;
+    if (weeks === undefined) {
+      if (!centile || centile.z === null || record.circumference_mm === null) { hideChart(); return; }
+      weeks = centile.ga_weeks;
+    }
+    const query = new URLSearchParams({ hc_mm: String(record.circumference_mm), ga_weeks: String(weeks) });
     try {
       const response = await fetch(figure.dataset.src + "?" + query, { credentials: "same-origin" });
       const text = response.ok ? await response.text() : null;
@@ -100,11 +115,17 @@
     shown = null;
     chartRequest++;
     hideChart();
+    if (hadlockOffer) hadlockOffer.hidden = true;
     pdfButton.hidden = true;
     setPdfStatus("");
   });
 
   pdfButton.addEventListener("click", downloadPdf);
+  if (hadlockButton) {
+    hadlockButton.addEventListener("click", () => {
+      if (shown && hadlockWeeks(shown.record) !== null) showChart(shown.record, hadlockWeeks(shown.record));
+    });
+  }
 
   window.fetalhcChart = {
     // A record that replaced the shown one on the page (e.g. an edited ellipse): chart and report follow it.

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from markupsafe import Markup
 
+from fetalhc.clinical.intergrowth import GA_MAX_WEEKS, GA_MIN_WEEKS
 from fetalhc.numbers import parse_number
 from fetalhc.report.chart import ChartError, chart_for_record, growth_chart
 from fetalhc.report.svg import chart_svg
@@ -49,3 +50,9 @@ def growth_chart_svg(result: dict) -> Markup | None:
     """For the page without JavaScript: the chart of a result, inline, when the result has one."""
     drawn = chart_for_record(result)
     return None if drawn is None else Markup(chart_svg(drawn))
+
+
+@bp.app_template_global()
+def growth_chart_weeks() -> tuple[float, float]:
+    """The span of the standard, for the page to offer a chart only at an age inside it."""
+    return GA_MIN_WEEKS, GA_MAX_WEEKS

@@ -59,6 +59,28 @@ def test_the_chart_is_drawn_beside_the_result_and_follows_it(page, hc18):
     sync_api.expect(page.locator("#growth-chart")).to_be_hidden()
 
 
+def test_without_an_age_the_chart_is_drawn_at_the_hadlock_age_on_request(page, hc18):
+    # The sample head (HC about 72 mm) dates to 13 weeks, before the standard begins: no offer.
+    _measure(page, hc18, "", "")
+    sync_api.expect(page.locator("#growth-chart")).to_be_hidden()
+    offer = page.locator("#chart-hadlock")
+    sync_api.expect(offer).to_be_hidden()
+    # A larger pixel size makes the same head 20 weeks old by Hadlock (inside the standard).
+    _, pixel_mm, _ = hc18_reference(hc18)
+    page.fill("#pixel_size_mm", f"{pixel_mm * 2.4:.6f}")
+    page.click("#submit")
+    hc = page.locator("#hc-value")
+    sync_api.expect(offer).to_be_visible()
+    hc = hc.inner_text()
+    page.click("#chart-hadlock-button")
+    chart = page.locator("#growth-chart svg")
+    sync_api.expect(chart).to_be_visible()
+    sync_api.expect(offer).to_be_hidden()
+    label = chart.locator("g.measurement text").text_content()
+    ga_text = page.locator("#rows dt", has_text="GA (Hadlock)").locator("xpath=../dd").inner_text()
+    assert label.startswith(f"HC {hc} at ") and label.split(" at ")[1] in ga_text
+
+
 def test_no_chart_before_the_standard_begins(page, hc18):
     _measure(page, hc18, "13", "0")  # 13 weeks: no centile, so no chart
     page.wait_for_load_state("networkidle")
