@@ -2,8 +2,8 @@
 
 :class:`MeasurementRecord` is defined once here. ``POST /`` answers its JSON form, the
 OpenAPI document embeds its generated JSON schema, the page shows its ``summary`` rows (the
-server renders them without JavaScript, ``static/app.js`` with it), and a batch CSV row is
-its flat form (:func:`flat_row`, nested keys joined with dots, as the page's CSV download).
+server renders them without JavaScript, ``static/app.js`` with it), and a CSV row is its flat
+form (:mod:`fetalhc.record_csv`: the page's CSV download, ``POST /batch``'s table, the batch CSV).
 """
 from __future__ import annotations
 
@@ -352,48 +352,3 @@ class MeasurementAnswer(MeasurementRecord):
         # The overlay is absent rather than null when it was not asked for.
         return self.model_dump(mode="json", exclude=None if self.overlay_png_base64 else {"overlay_png_base64"})
 
-
-# Presentation-only keys that a flat table leaves out.
-_NOT_IN_CSV = {"summary"}
-
-
-def _nested_model(annotation: Any) -> type[BaseModel] | None:
-    if getattr(annotation, "__origin__", None) is list:  # a list of records stays one column
-        return None
-    for t in getattr(annotation, "__args__", (annotation,)):
-        if isinstance(t, type) and issubclass(t, BaseModel):
-            return t
-    return None
-
-
-def _is_pair(annotation: Any) -> bool:
-    return any(getattr(t, "__origin__", None) is tuple for t in getattr(annotation, "__args__", (annotation,)))
-
-
-def _flatten(record: BaseModel | None, model: type[BaseModel], prefix: str, out: dict[str, Any]) -> dict[str, Any]:
-    for name, info in model.model_fields.items():
-        if name in _NOT_IN_CSV:
-            continue
-        key = f"{prefix}.{name}" if prefix else name
-        value = None if record is None else getattr(record, name)
-        nested = _nested_model(info.annotation)
-        if nested is not None:
-            _flatten(value, nested, key, out)
-        elif _is_pair(info.annotation):  # an interval: one column per bound
-            out[f"{key}_low"], out[f"{key}_high"] = value if value is not None else (None, None)
-        elif isinstance(value, list):  # alerts by their codes
-            out[key] = "; ".join(item.code if isinstance(item, AlertRecord) else str(item) for item in value)
-        else:
-            out[key] = value
-    return out
-
-
-def flat_row(record: MeasurementRecord) -> dict[str, Any]:
-    """The record as one CSV row: nested keys joined with dots, an interval as ``_low`` and ``_high``
-    columns, lists joined with '; '."""
-    return _flatten(record, MeasurementRecord, "", {})
-
-
-def csv_columns() -> list[str]:
-    """The columns of :func:`flat_row`, derived from the record's fields."""
-    return list(_flatten(None, MeasurementRecord, "", {}))

@@ -24,7 +24,7 @@ from fetalhc.imaging import ImageLoadError, load_image_file
 from fetalhc.imaging.names import is_image_name
 from fetalhc.measurement import NoHeadFoundError
 from fetalhc.predictor import HeadPredictor, InvalidParameterError, load_predictor
-from fetalhc.record import csv_columns, flat_row
+from fetalhc.record_csv import csv_columns, flat_row
 from fetalhc.settings import Settings
 
 COLUMNS = ["file", "status", "error", *(c for c in csv_columns() if c != "status")]

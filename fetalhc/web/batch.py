@@ -8,14 +8,13 @@ are in upload order, a zip's images in name order, and carry positions, never fi
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
-from pydantic import TypeAdapter
 from werkzeug.exceptions import HTTPException
 
-from fetalhc.record import MeasurementAnswer, csv_columns, flat_row
+from fetalhc.record import MeasurementAnswer
+from fetalhc.record_csv import csv_columns, flat_row
 from fetalhc.web.answer import answer_upload
 from fetalhc.web.api import MODEL_UNAVAILABLE
 from fetalhc.web.api_error import ApiError
@@ -33,7 +32,6 @@ bp = Blueprint("batch", __name__)
 # instead of the file name.
 POSITION_COLUMNS = ["index", "upload", "entry"]
 TABLE_COLUMNS = [*POSITION_COLUMNS, "status", "error", *(c for c in csv_columns() if c != "status")]
-_DATETIME = TypeAdapter(datetime)
 
 
 @bp.url_value_preprocessor
@@ -74,9 +72,7 @@ def _success(index: int, image: BatchImage, answer: MeasurementAnswer) -> tuple[
     row = {**_positions(index, image), **answer.to_json()}
     del row["request_id"]
     flat = {**_positions(index, image), "error": "", **flat_row(answer)}
-    # A time as the JSON writes it (ISO 8601), not as Flask writes a datetime (an HTTP date).
-    return row, [_DATETIME.dump_python(v, mode="json") if isinstance(v, datetime) else v
-                 for v in (flat[c] for c in TABLE_COLUMNS)]
+    return row, [flat[c] for c in TABLE_COLUMNS]
 
 
 def _failure(index: int, image: BatchImage, exc: ApiError) -> tuple[dict, list]:

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from fetalhc.record import csv_columns
+from fetalhc.record_csv import csv_columns
 from fetalhc.web.openapi import openapi_document
 from testkit.bombs import deflated_dicom
 from testkit.samples import (JSON, PATIENT_FILE_NAME, black_png, error_of, hc18_reference, png_header_only,

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from fetalhc.measurement import ramanujan_perimeter
-from fetalhc.record import MeasurementRecord, csv_columns, flat_row
+from fetalhc.record import MeasurementRecord
+from fetalhc.record_csv import csv_columns, flat_row
 from fetalhc.settings import DEFAULT_ELLIPSE_RATE_LIMIT, ConfigError, Settings
 from testkit.samples import BROWSER, JSON, error_of, hc18_reference, page_csrf_token, upload
 

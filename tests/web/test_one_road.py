@@ -11,7 +11,8 @@ from testkit.samples import HC18_IMAGE, JSON, hc18_reference, upload
 from fetalhc.data.hc18 import annotation_name, subject_id
 from fetalhc.evaluation.evaluate import evaluate_table
 from fetalhc.inference.batch import COLUMNS, measure_files
-from fetalhc.record import MeasurementAnswer, MeasurementRecord, csv_columns, flat_row
+from fetalhc.record import MeasurementAnswer, MeasurementRecord
+from fetalhc.record_csv import csv_columns, flat_row
 from fetalhc.web.openapi import openapi_document
 
 SECOND_IMAGE = "011_HC.png"
