@@ -11,6 +11,7 @@
   const errorBox = $("error"), result = $("result");
   const frameField = $("frame-field"), frameInput = $("frame");
   let blobUrls = [];
+  let shownRecord = null; // the record the page shows, without its overlay image
 
   // --- choosing a file -------------------------------------------------------------------
   async function isDicom(file) {
@@ -63,22 +64,10 @@
     el.replaceChildren(...items.map(make));
   }
 
-  function flatten(obj, prefix, out) {
-    for (const [k, v] of Object.entries(obj)) {
-      const key = prefix ? prefix + "." + k : k;
-      if (/_interval_(mm|px)$/.test(key)) { // an interval: one column per bound, as the batch CSV
-        out[key + "_low"] = v === null ? "" : String(v[0]);
-        out[key + "_high"] = v === null ? "" : String(v[1]);
-      } else if (v !== null && typeof v === "object" && !Array.isArray(v)) flatten(v, key, out);
-      else out[key] = Array.isArray(v) ? v.join("; ") : v === null ? "" : String(v);
-    }
-    return out;
-  }
-
-  function toCsv(record) {
-    const cell = (s) => (/[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s);
-    const flat = flatten(record, "", {});
-    return Object.keys(flat).map(cell).join(",") + "\n" + Object.values(flat).map(cell).join(",") + "\n";
+  function saveBlob(blob, name) {
+    const link = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: name });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   }
 
   function blobLink(id, text, type) {
@@ -121,12 +110,29 @@
     const record = Object.assign({}, r);
     delete record.overlay_png_base64;
     blobLink("dl-json", JSON.stringify(record, null, 2), "application/json");
-    const flat = Object.assign({}, record);
-    delete flat.summary; // page rows: the CSV has the values themselves, as the batch CSV
-    blobLink("dl-csv", toCsv(flat), "text/csv");
+    shownRecord = record;
+    $("dl-csv").hidden = false;
     $("request-id").textContent = r.request_id;
   }
   window.fetalhcPage = { showValues };
+
+  // The CSV of the shown record is the server's flat form of it (POST /csv, fetalhc/record_csv.py):
+  // the page keeps no copy of that form, and an edited record's CSV is made the same way.
+  $("dl-csv").addEventListener("click", async () => {
+    try {
+      const response = await fetch($("dl-csv").dataset.action, {
+        method: "POST", body: JSON.stringify(shownRecord), credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "text/csv, application/json" },
+      });
+      if (response.ok) { saveBlob(await response.blob(), "fetalhc-result.csv"); return; }
+      let body;
+      try { body = await response.json(); } catch (_) { body = null; }
+      showError(body && body.message ? body.message
+        : `The server answered with an unexpected error (HTTP ${response.status}). Retry in a moment.`);
+    } catch (_) {
+      showError("The server could not be reached. Check the connection and retry.");
+    }
+  });
 
   function render(r) {
     showValues(r);
@@ -187,11 +193,7 @@
         headers: { Accept: "application/json", "X-CSRFToken": form.elements.csrf_token.value },
       });
       if (exportAs && response.ok) {
-        const link = document.createElement("a");
-        link.href = URL.createObjectURL(await response.blob());
-        link.download = exportAs === "sr" ? "fetalhc-sr.dcm" : "fetalhc-fhir.json";
-        link.click();
-        setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+        saveBlob(await response.blob(), exportAs === "sr" ? "fetalhc-sr.dcm" : "fetalhc-fhir.json");
         return;
       }
       let body;

@@ -3,7 +3,7 @@
 ``create_app`` builds one app from one :class:`~fetalhc.settings.Settings` object (default:
 the environment), loads the model once, then registers one blueprint per concern: ``page``
 (the HTML form), ``api`` (measurement, health, OpenAPI, model card), ``edit`` (an ellipse placed by
-hand), ``chart`` (the growth chart) and ``errors``.
+hand), ``chart`` (the growth chart), ``record_download`` (a record as CSV) and ``errors``.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask import Flask
 
 from fetalhc.predictor import HeadPredictor
 from fetalhc.settings import PROJECT_ROOT, Settings
-from fetalhc.web import api, batch, edit, errors, page
+from fetalhc.web import api, batch, edit, errors, page, record_download
 from fetalhc.web.chart import bp as chart_bp
 from fetalhc.web.config import SETTINGS_KEY, flask_config
 from fetalhc.web.cors import init_cors
@@ -43,5 +43,6 @@ def create_app(settings: Settings | None = None, predictor: HeadPredictor | None
     app.register_blueprint(batch.bp)
     app.register_blueprint(edit.bp)
     app.register_blueprint(chart_bp)
+    app.register_blueprint(record_download.bp)
     app.register_blueprint(errors.bp)
     return app

@@ -3,10 +3,9 @@ client), made by the predictor's code for a fitted ellipse. It decodes no image,
 limit does not count it; ``FETALHC_ELLIPSE_RATE_LIMIT`` is its own (fetalhc/web/security.py)."""
 from __future__ import annotations
 
-import json
 import time
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify
 
 from fetalhc.predictor import InvalidParameterError
 from fetalhc.record import MeasurementAnswer
@@ -14,32 +13,15 @@ from fetalhc.web.api import MODEL_UNAVAILABLE
 from fetalhc.web.api_error import ApiError
 from fetalhc.web.config import app_settings
 from fetalhc.web.ellipse_request import parse_ellipse_request
+from fetalhc.web.json_body import json_object
 from fetalhc.web.model_state import model_state
 from fetalhc.web.security import check_measure_client
 
 bp = Blueprint("edit", __name__)
 bp.before_request(check_measure_client)
 
-# An ellipse request is a few hundred bytes; a bound this low also keeps a deeply nested body small.
+# An ellipse request is a few hundred bytes.
 MAX_BODY_BYTES = 10_000
-NOT_JSON = ("Send a JSON object with 'ellipse' and 'image' (Content-Type: application/json); "
-            "see /openapi.json.")
-
-
-def _body() -> dict:
-    if request.mimetype != "application/json":
-        raise ApiError(400, "invalid_json", NOT_JSON)
-    data = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(data) > MAX_BODY_BYTES:
-        raise ApiError(413, "form_too_large", f"The JSON body is larger than {MAX_BODY_BYTES // 1000} kB. "
-                                              "Send only the documented fields (see /openapi.json).")
-    try:
-        body = json.loads(data)
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
-        body = None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", NOT_JSON)
-    return body
 
 
 @bp.post("/ellipse")
@@ -48,7 +30,7 @@ def measure_ellipse():
     predictor = model_state().predictor
     if predictor is None:
         raise ApiError(503, "model_unavailable", MODEL_UNAVAILABLE)
-    req = parse_ellipse_request(_body(), app_settings().max_pixels)
+    req = parse_ellipse_request(json_object(MAX_BODY_BYTES, "'ellipse' and 'image'"), app_settings().max_pixels)
     try:
         measurement = predictor.measure_placed(req.ellipse, req.image, None, req.ga_weeks, automatic=req.automatic,
                                                started=started)

@@ -234,6 +234,27 @@ def _ellipse_path() -> dict:
     }}
 
 
+def _csv_path() -> dict:
+    return {"post": {
+        "summary": "A result record as a CSV file (the page's Result CSV); decodes no image",
+        "description": "The record that POST / or POST /ellipse answered, sent back as it came (without "
+                       "overlay_png_base64), as a CSV file: a header and one row, the record's flat form as in "
+                       "POST /batch's table and the command-line batch CSV (nested keys joined with dots, an "
+                       "interval as _low and _high columns, alerts by their codes, null as an empty cell, no "
+                       "summary rows). The record's shape is checked, not its numbers; it needs no API key.",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Measurement"}}}},
+        "responses": {
+            "200": {"description": "The CSV; Content-Disposition names it fetalhc-result.csv.",
+                    "content": {"text/csv": {"schema": {"type": "string"}}}},
+            "400": _error("invalid_json: the body is not a JSON object; invalid_field: not a result record (the "
+                          "message names the first field that is wrong)."),
+            "413": _error("form_too_large: the JSON body is larger than 64 kB (an overlay image was sent)."),
+            "429": _error("rate_limited: more requests to this route than FETALHC_RATE_LIMIT allows."),
+        },
+    }}
+
+
 def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -284,6 +305,7 @@ def openapi_document() -> dict:
             }},
             "/batch": _batch_path(),
             "/ellipse": _ellipse_path(),
+            "/csv": _csv_path(),
             "/health": {"get": {
                 "summary": "Liveness and model status (the App Runner health check)",
                 "responses": {"200": _json("Healthy: the model is loaded.", "Health"),

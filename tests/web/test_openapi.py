@@ -47,8 +47,8 @@ def clients(make_app, app, app_without_model):
             "small_uploads": make_app(max_upload_bytes=10_000).test_client()}
 
 
-def _requests(hc18):
-    """For each documented answer: which client sends what."""
+def _requests(hc18, record):
+    """For each documented answer: which client sends what; ``record`` is a JSON answer of POST /ellipse."""
     data, pixel_mm, _ = hc18_reference(hc18)
     post = {"headers": JSON}
     cine = dicom_bytes(hc18_pixels(hc18)[None].repeat(2, axis=0), pixel_spacing_mm=pixel_mm)
@@ -75,6 +75,10 @@ def _requests(hc18):
                                                   **post}),
         ("/ellipse", "POST", "503"): ("no_model", {"json": {"ellipse": ELLIPSE, "image": {"width": 8, "height": 8}},
                                                    **post}),
+        ("/csv", "POST", "200"): ("app", {"json": record, **post}),
+        ("/csv", "POST", "400"): ("app", {"json": {**record, "circumference_mm": "long"}, **post}),
+        ("/csv", "POST", "413"): ("app", {"json": {**record, "overlay_png_base64": "A" * 64_000}, **post}),
+        ("/csv", "POST", "429"): ("limited", {"json": record, **post}),
         ("/batch", "POST", "200"): ("app", {"data": {"images": [upload(data), upload(b"junk")],
                                                      "pixel_size_mm": str(pixel_mm)}, **post}),
         ("/batch", "POST", "400"): ("app", {"data": {"pixel_size_mm": str(pixel_mm)}, **post}),
@@ -98,12 +102,14 @@ def _requests(hc18):
 
 
 def test_every_documented_answer_is_produced_and_matches_its_schema(clients, hc18):
-    requests = _requests(hc18)
+    record = clients["app"].post("/ellipse", json={"ellipse": ELLIPSE, "image": {"width": 800, "height": 540}},
+                                 headers=JSON).get_json()
+    requests = _requests(hc18, record)
     assert set(requests) == documented()
     for (path, method, status), (who, kwargs) in requests.items():
         client = clients[who]
-        if who == "limited" and path == "/ellipse":  # use up the limit of the edits
-            client.post("/ellipse", json=kwargs["json"], headers=JSON)
+        if who == "limited" and path in ("/ellipse", "/csv"):  # use up the edits' limit, or this route's
+            client.post(path, json=kwargs["json"], headers=JSON)
         elif who == "limited":  # use up the limit
             client.post("/", data={"image": upload(black_png())}, headers=JSON)
         if path == "/key" and status != "400":  # the key form is posted from the page, with its token
