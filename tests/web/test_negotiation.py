@@ -103,17 +103,18 @@ def cors_client(make_app):
 
 def _preflight(client, path, origin, method="POST"):
     return client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": method,
-                                         "Access-Control-Request-Headers": "x-api-key, x-request-id"})
+                                         "Access-Control-Request-Headers": "content-type, x-api-key, x-request-id"})
 
 
-@pytest.mark.parametrize("path, method", [("/", "POST"), ("/health", "GET"), ("/openapi.json", "GET")])
+@pytest.mark.parametrize("path, method", [("/", "POST"), ("/batch", "POST"), ("/ellipse", "POST"), ("/csv", "POST"),
+                                          ("/health", "GET"), ("/openapi.json", "GET")])
 def test_preflight_from_a_listed_origin(cors_client, path, method):
     response = _preflight(cors_client, path, ORIGIN, method)
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert response.headers["Access-Control-Allow-Methods"] == method
     allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
-    assert allowed == {"x-api-key", "x-request-id"}
+    assert allowed == {"content-type", "x-api-key", "x-request-id"}  # content-type: the JSON of /ellipse, /csv
     assert "Origin" in response.headers["Vary"] and "Access-Control-Allow-Credentials" not in response.headers
 
 
@@ -121,6 +122,18 @@ def test_listed_origin_can_read_the_answer(cors_client):
     response = cors_client.post("/", data={"image": upload(PHANTOM)}, headers={"Origin": ORIGIN})
     assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "X-Request-ID" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_listed_origin_can_read_the_json_routes_answers(cors_client):
+    """POST /batch, /ellipse and /csv: a JSON client on another origin reads their answers too."""
+    batch = cors_client.post("/batch", data={"images": [upload(PHANTOM)]}, headers={"Origin": ORIGIN, **JSON})
+    edited = cors_client.post("/ellipse", headers={"Origin": ORIGIN, **JSON}, json={
+        "ellipse": {"center_x_px": 100.0, "center_y_px": 100.0, "semi_major_px": 60.0, "semi_minor_px": 50.0,
+                    "angle_deg": 0.0}, "image": {"width": 200, "height": 200}})
+    table = cors_client.post("/csv", json=edited.get_json(), headers={"Origin": ORIGIN, **JSON})
+    for response in (batch, edited, table):
+        assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "Content-Disposition" in table.headers["Access-Control-Expose-Headers"]
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "http://pacs.example.org", "null"])
