@@ -12,6 +12,8 @@ import pytest
 from flask import has_request_context
 
 from fetalhc.paths import PROJECT_ROOT
+from fetalhc.web.answer import sandbox_for
+from fetalhc.web.config import app_settings
 from testkit.samples import (BROWSER, JSON, PATIENT_FIELDS, PATIENT_FILE_NAME, black_bmp, dicom_bytes, dicom_without_image,
                              hc18_pixels, hc18_reference, page_csrf_token, upload)
 
@@ -88,6 +90,11 @@ def test_uploads_leave_no_file_and_no_patient_data_in_the_logs(client, hc18, tem
         (black_bmp(900, 700), 422),                     # above Werkzeug's 500 kB spooling threshold
         (b"not an image", 415),
     ]
+    # The decoding sandbox started as a gunicorn worker starts it (gunicorn.conf.py), before the first
+    # upload and outside any request: starting it opens /dev/null for the decoder's stderr, which is no
+    # upload written anywhere. Every request below is then checked alike, whichever tests ran before.
+    with client.application.app_context():
+        sandbox_for(app_settings()).start()
     before = snapshot(PROJECT_ROOT)
     responses = []
     with caplog.at_level(logging.DEBUG):
