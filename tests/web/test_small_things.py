@@ -1,9 +1,11 @@
 """The small things of the result page, without a browser: one rounding of each value on the page, in
-the overlay label and in the JSON; the page without JavaScript keeps the entered values; an
+the overlay label, in the JSON and in the CSV; the page without JavaScript keeps the entered values; an
 uncalibrated headline says it is in pixels and how to calibrate."""
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import re
 from html.parser import HTMLParser
@@ -15,7 +17,7 @@ import pytest
 
 from fetalhc.numbers import fixed
 from fetalhc.overlay import draw_label
-from testkit.samples import BROWSER, black_png, hc18_reference, page_csrf_token, upload
+from testkit.samples import BROWSER, JSON, black_png, hc18_reference, page_csrf_token, upload
 
 
 class Page(HTMLParser):
@@ -55,6 +57,7 @@ def post_form(client, **fields):
 
 @pytest.fixture(scope="module")
 def calibrated_page(app, hc18):
+    """The page without JavaScript after measuring the HC18 image with its pixel size at 20w 3d."""
     data, pixel_mm, _ = hc18_reference(hc18)
     response = post_form(app.test_client(), image=upload(data), pixel_size_mm=str(pixel_mm), ga_weeks="20",
                          ga_days="3")
@@ -62,7 +65,7 @@ def calibrated_page(app, hc18):
     return Page(response.get_data(as_text=True)), pixel_mm
 
 
-def test_page_overlay_label_and_json_show_each_value_rounded_once(calibrated_page):
+def test_page_overlay_label_json_and_csv_show_each_value_rounded_once(calibrated_page, client):
     page, _ = calibrated_page
     record = json.loads(unquote(page.attrs["dl-json"]["href"].split(",", 1)[1]))
     rows = dict(zip(re.findall(r"<dt>(.*?)</dt>", page.html), re.findall(r"<dd[^>]*>(.*?)</dd>", page.html)))
@@ -79,6 +82,14 @@ def test_page_overlay_label_and_json_show_each_value_rounded_once(calibrated_pag
     assert record["centile"]["hc_mm"] == record["circumference_mm"]
     # This HC (about 72 mm) is too small for INTERGROWTH-21st dating; the reason quotes it as the page does.
     assert record["gestational_age"]["intergrowth21"]["reason"].startswith(f"HC {record['circumference']} mm ")
+
+    # The CSV of the record (POST /csv, as the page's "Result CSV" asks it) holds the same numbers.
+    table = client.post("/csv", json=record, headers=JSON).get_data(as_text=True)
+    header, cells = csv.reader(io.StringIO(table))
+    row = dict(zip(header, cells))
+    assert (row["circumference_mm"], row["bpd_mm"], row["circumference_interval_mm_low"]) == \
+        (str(record["circumference_mm"]), str(record["bpd_mm"]), str(low))
+    assert f"{float(row['circumference_mm']):.2f} mm" == hc_text
 
     # The overlay's label is exactly the page's text: drawing that text again over the label
     # changes no pixel, and drawing the HC 0.01 mm off does.
