@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from testkit.browser import watched_page
 from testkit.samples import black_png, hc18_reference
 from testkit.zips import zip_of
 
@@ -21,16 +22,8 @@ SCREENSHOT_COPY = Path("/tmp/fetalhc_batch.png")  # for a person to look at, bes
 
 @pytest.fixture
 def page(browser, live_url):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text)
-            if m.type == "error" and "server responded with a status of 4" not in m.text else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(live_url)
-    yield page
-    context.close()
-    assert not problems, problems  # no script error, no CSP violation
+    with watched_page(browser, live_url, 1366, 768) as page:
+        yield page
 
 
 def files(hc18, names=IMAGES) -> list[dict]:

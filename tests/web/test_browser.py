@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from testkit.browser import watched_page
 from testkit.samples import HC18_IMAGE, black_png, dicom_bytes, hc18_pixels, hc18_reference
 
 SCREENSHOT_COPY = Path("/tmp/fetalhc_page.png")  # for a person to look at the design
@@ -17,18 +18,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture
 def page(browser, live_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    problems: list[str] = []
-    # The browser also logs each 4xx answer as an error; those are tested answers, not problems.
-    page.on("console", lambda m: problems.append(m.text)
-            if m.type == "error" and "server responded with a status of 4" not in m.text else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(live_url)
-    yield page
-    context.close()
-    # CSP violations and script errors show up as console errors.
-    assert not problems, problems
+    with watched_page(browser, live_url) as page:
+        yield page
 
 
 def test_upload_measure_and_download(page, hc18, tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from testkit.browser import watched_page
 from testkit.samples import HC18_IMAGE, hc18_reference
 
 SCREENSHOT_COPY = Path("/tmp/fetalhc_edit.png")  # for a person to look at, beside /tmp/fetalhc_page.png
@@ -20,16 +21,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture
 def page(browser, live_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text)
-            if m.type == "error" and "server responded with a status of 4" not in m.text else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(live_url)
-    yield page
-    context.close()
-    assert not problems, problems  # CSP violations and script errors
+    with watched_page(browser, live_url) as page:
+        yield page
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 
 from fetalhc.record import MeasurementAnswer
 from fetalhc.record_csv import csv_text
+from testkit.browser import watched_page
 from testkit.samples import HC18_IMAGE, hc18_reference
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -18,15 +19,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture
 def page(browser, live_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(live_url)
-    yield page
-    context.close()
-    assert not problems, problems  # CSP violations, script errors and failed requests
+    with watched_page(browser, live_url) as page:
+        yield page
 
 
 def _download(page, selector: str, tmp_path) -> str:

@@ -8,6 +8,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
+from testkit.browser import watched_page
 from testkit.samples import HC18_IMAGE, hc18_reference
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -15,17 +16,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture
 def page(browser, live_url):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
-    page = context.new_page()
-    problems: list[str] = []
-    # The browser also logs each 4xx answer as an error; those are tested answers, not problems.
-    page.on("console", lambda m: problems.append(m.text)
-            if m.type == "error" and "server responded with a status of 4" not in m.text else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(live_url)
-    yield page
-    context.close()
-    assert not problems, problems  # CSP violations and script errors show up as console errors
+    with watched_page(browser, live_url, 1366, 768) as page:
+        yield page
 
 
 def _measure(page, hc18, weeks: str, days: str) -> str:
