@@ -13,6 +13,7 @@ from fetalhc.numbers import parse_number
 from fetalhc.report.chart import ChartError, chart_for_record, growth_chart
 from fetalhc.report.svg import chart_svg
 from fetalhc.web.api_error import ApiError
+from fetalhc.web.ellipse_request import gestational_age
 
 bp = Blueprint("chart", __name__)
 
@@ -39,7 +40,7 @@ def chart():
         raise ApiError(400, "invalid_field", f"The parameter 'ga_days' must be a whole number of days from 0 "
                                              f"to 6; got {days}.")
     try:
-        drawn = growth_chart(hc_mm, weeks + (days or 0) / 7)
+        drawn = growth_chart(hc_mm, gestational_age(weeks, days))
     except ChartError as exc:
         raise ApiError(400, "invalid_field", str(exc)) from None
     return Response(chart_svg(drawn), mimetype="image/svg+xml")
