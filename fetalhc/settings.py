@@ -53,7 +53,7 @@ DOCUMENTED = (
     Variable("FETALHC_RATE_LIMIT", "unset (off)", "uploads per client, e.g. `60/minute`"),
     Variable("FETALHC_ELLIPSE_RATE_LIMIT", "`600/minute` when `FETALHC_RATE_LIMIT` is set, else unset (off)", "edits of the ellipse (`POST /ellipse`, which decodes no image and is not counted as an upload) per client"),
     Variable("FETALHC_PROXY_COUNT", "0", "reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` are trusted (App Runner: `1`)"),
-    Variable("FETALHC_CORS_ORIGINS", "unset (none)", "origins, separated by commas, whose browser applications may call `POST /`, `/batch`, `/ellipse`, `/csv`, `/health` and `/openapi.json` (CORS), e.g. `https://pacs.example.org`"),
+    Variable("FETALHC_CORS_ORIGINS", "unset (none)", "origins, separated by commas, whose browser applications may call `POST /`, `/batch`, `/ellipse`, `/csv`, `/health`, `/chart.svg` and `/openapi.json` (CORS), e.g. `https://pacs.example.org`"),
     Variable("FETALHC_SECRET_KEY", "random", "signs the form's CSRF session; set one value for all instances when running more than one"),
     Variable("GUNICORN_WORKERS", "2", "worker processes, each with its own copy of the model"),
     Variable("GUNICORN_THREADS", "8", "threads per worker (`/health` and other requests are answered while uploads are measured)"),

@@ -1,8 +1,8 @@
 """Opt-in CORS: browser applications on the origins of ``FETALHC_CORS_ORIGINS`` may call the API.
 
-Only the API is opened: ``POST /``, ``POST /batch``, ``POST /ellipse``, ``POST /csv``, ``GET /health``
-and ``GET /openapi.json``, to exactly the listed origins (no wildcard, no credentials: the API uses no
-cookies). A preflight may ask for ``X-API-Key``, ``X-Request-ID`` and ``Content-Type`` (the JSON
+Only the API is opened: ``POST /``, ``POST /batch``, ``POST /ellipse``, ``POST /csv``, ``GET /health``,
+``GET /chart.svg`` and ``GET /openapi.json``, to exactly the listed origins (no wildcard, no
+credentials: the API uses no cookies). A preflight may ask for ``X-API-Key``, ``X-Request-ID`` and ``Content-Type`` (the JSON
 bodies of ``/ellipse`` and ``/csv``: ``application/json`` is not a type a browser sends without
 asking); answers expose ``X-Request-ID``, ``Retry-After`` and ``Content-Disposition``.
 An origin not listed gets no CORS header, so its browser keeps the answer from the page.
@@ -16,7 +16,7 @@ from fetalhc.settings import Settings
 
 # Path -> methods a listed origin may use.
 CORS_PATHS = {"/": "POST", "/batch": "POST", "/ellipse": "POST", "/csv": "POST", "/health": "GET",
-              "/openapi.json": "GET"}
+              "/chart.svg": "GET", "/openapi.json": "GET"}
 ALLOWED_HEADERS = "Content-Type, X-API-Key, X-Request-ID"
 EXPOSED_HEADERS = "X-Request-ID, Retry-After, Content-Disposition"
 PREFLIGHT_MAX_AGE_S = 600

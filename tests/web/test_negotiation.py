@@ -107,7 +107,7 @@ def _preflight(client, path, origin, method="POST"):
 
 
 @pytest.mark.parametrize("path, method", [("/", "POST"), ("/batch", "POST"), ("/ellipse", "POST"), ("/csv", "POST"),
-                                          ("/health", "GET"), ("/openapi.json", "GET")])
+                                          ("/health", "GET"), ("/chart.svg", "GET"), ("/openapi.json", "GET")])
 def test_preflight_from_a_listed_origin(cors_client, path, method):
     response = _preflight(cors_client, path, ORIGIN, method)
     assert response.status_code == 200
@@ -134,6 +134,13 @@ def test_listed_origin_can_read_the_json_routes_answers(cors_client):
     for response in (batch, edited, table):
         assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "Content-Disposition" in table.headers["Access-Control-Expose-Headers"]
+
+
+def test_listed_origin_can_read_the_growth_chart(cors_client):
+    """GET /chart.svg: an application on another origin draws the chart of a result it holds."""
+    response = cors_client.get("/chart.svg?hc_mm=172.5&ga_weeks=20&ga_days=3", headers={"Origin": ORIGIN})
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "http://pacs.example.org", "null"])
