@@ -4,7 +4,9 @@
 Nested keys are joined with dots (``automatic.circumference_mm``), an interval is two columns
 (``_low`` and ``_high``), alerts are their codes and other lists their items, joined with '; ';
 the page's ``summary`` rows are left out (the values themselves are there). Every value is as
-the JSON answer writes it (a time in ISO 8601), so a cell never differs from the JSON.
+the JSON answer writes it (a time in ISO 8601, a boolean ``true`` or ``false``), so a cell never
+differs from the JSON, and the page's batch CSV (``static/batch.js``) spells its ``included``
+column the same way.
 """
 from __future__ import annotations
 
@@ -50,6 +52,8 @@ def _flatten(record: BaseModel | None, model: type[BaseModel], prefix: str, out:
             out[key] = "; ".join(item.code if isinstance(item, AlertRecord) else str(item) for item in value)
         elif isinstance(value, datetime):  # as the JSON writes it, not as str() or Flask would
             out[key] = _DATETIME.dump_python(value, mode="json")
+        elif isinstance(value, bool):  # as the JSON writes it, not as str() would (True)
+            out[key] = "true" if value else "false"
         else:
             out[key] = value
     return out

@@ -131,6 +131,7 @@
   }
 
   // --- the CSV: the server's flat form of each record, with whether the row was kept ------------
+  // String(true) is "true": "included" is spelled as the server's cells are (fetalhc/record_csv.py).
   function csvText() {
     const quote = (v) => {
       const s = v === null || v === undefined ? "" : String(v);

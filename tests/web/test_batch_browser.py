@@ -63,6 +63,7 @@ def test_three_images_exclude_one_mean_of_the_others_and_the_csv(page, hc18, tmp
     download.value.save_as(path)
     table = list(csv.DictReader(io.StringIO(path.read_text())))
     assert [r["included"] for r in table] == ["true", "false", "true"]
+    assert [r["calibrated"] for r in table] == ["true"] * 3  # the server's cells spell a boolean the same way
     assert [float(r["circumference_mm"]) for r in table] == hcs
     assert [r["status"] for r in table] == ["success"] * 3 and [r["index"] for r in table] == ["0", "1", "2"]
     assert not any(name in path.read_text() for name in IMAGES)  # no file name anywhere

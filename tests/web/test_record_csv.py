@@ -51,6 +51,7 @@ def test_the_csv_is_the_records_flat_row_with_alerts_as_codes(client, answer):
     assert (float(row["circumference_interval_mm_low"]), float(row["circumference_interval_mm_high"])) == (low, high)
     assert float(row["circumference_mm"]) == answer["circumference_mm"]
     assert row["provenance.measured_at"] == answer["provenance"]["measured_at"]  # as the JSON writes it
+    assert row["calibrated"] == "true"  # as the JSON writes it too, and as the page's batch CSV writes "included"
     # An automatic fit has no automatic.* values; the page's rows and the request id are not columns.
     assert all(row[c] == "" for c in row if c.startswith("automatic."))
     assert not {"summary", "request_id", "overlay_png_base64", "automatic"} & set(row)
