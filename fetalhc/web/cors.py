@@ -2,10 +2,10 @@
 
 Only the API is opened: ``POST /``, ``POST /batch``, ``POST /ellipse``, ``POST /csv``, ``GET /health``,
 ``GET /chart.svg`` and ``GET /openapi.json``, to exactly the listed origins (no wildcard, no
-credentials: the API uses no cookies). A preflight may ask for ``X-API-Key``, ``X-Request-ID`` and ``Content-Type`` (the JSON
-bodies of ``/ellipse`` and ``/csv``: ``application/json`` is not a type a browser sends without
-asking); answers expose ``X-Request-ID``, ``Retry-After`` and ``Content-Disposition``.
-An origin not listed gets no CORS header, so its browser keeps the answer from the page.
+credentials: the API uses no cookies). A preflight may ask for ``X-API-Key``, ``X-Request-ID`` and
+``Content-Type`` (the JSON bodies of ``/ellipse`` and ``/csv``: ``application/json`` is not a type
+a browser sends without asking); answers expose ``X-Request-ID``, ``Retry-After`` and
+``Content-Disposition``. An origin not listed gets no CORS header, so its browser keeps the answer from the page.
 Unset, the app sends no CORS header at all.
 """
 from __future__ import annotations
