@@ -11,6 +11,8 @@ from urllib.parse import quote
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 import fetalhc
+from fetalhc.record import MeasurementAnswer
+from fetalhc.record_csv import csv_text
 from fetalhc.web.config import app_settings
 from fetalhc.web.model_state import model_state
 from fetalhc.web.security import csrf, key_matches, page_has_key, remember_key_in_session
@@ -39,6 +41,12 @@ def _json_download(body: dict) -> str:
     return "data:application/json;charset=utf-8," + quote(json.dumps(result, indent=2))
 
 
+def _csv_download(body: dict) -> str:
+    # A form cannot post the record as the JSON that POST /csv takes: the page without JavaScript
+    # holds the same CSV (the server's flat form of the record) in its link instead.
+    return "data:text/csv;charset=utf-8," + quote(csv_text(MeasurementAnswer.model_validate(body)))
+
+
 def render_index(result: dict | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
     """The form page, with a result or an error message when given; the key form while the
     server requires an API key this browser session has not given."""
@@ -46,7 +54,7 @@ def render_index(result: dict | None = None, error: str | None = None, status: i
         return render_template("key.html", error=error), status
     html = render_template(
         "index.html", result=result, error=error, model_error=model_state().error, entered=_entered_values(),
-        json_href=_json_download(result) if result else None,
+        json_href=_json_download(result) if result else None, csv_href=_csv_download(result) if result else None,
         pixel_size_range=app_settings().pixel_size_mm_range, ga_range=app_settings().ga_weeks_range,
         max_upload_mb=f"{current_app.config['MAX_CONTENT_LENGTH'] / (1024 * 1024):g}")
     return html, status

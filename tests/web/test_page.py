@@ -1,12 +1,16 @@
 """The HTML side: the form page, the result page without JavaScript, the model page, offline assets."""
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import pytest
 
 from fetalhc.paths import PROJECT_ROOT
+from fetalhc.record import MeasurementAnswer
+from fetalhc.record_csv import csv_text
 from testkit.samples import BROWSER, JSON, black_png, hc18_reference, page_csrf_token, upload
 
 
@@ -90,6 +94,20 @@ def test_form_post_without_javascript_renders_the_result(client, hc18):
     for label in ("BPD", "OFD", "Cephalic index", "GA (Hadlock)", "GA (INTERGROWTH-21st)", "HC at 20w 1d"):
         assert f"<dt>{label}</dt>" in html
     assert "hidden" not in page.find("section", id="result")[0]
+
+
+def test_the_result_page_without_javascript_links_the_servers_csv(client, hc18):
+    """Without JavaScript "Result CSV" is a link: the CSV that POST /csv makes of the record the page offers."""
+    data, pixel_mm, _ = hc18_reference(hc18)
+    response = post_form(client, {"image": upload(data), "pixel_size_mm": str(pixel_mm)}, page_csrf_token(client))
+    page = Tags(response.get_data(as_text=True))
+    (link,) = page.find("a", id="dl-csv-link")
+    assert link["download"] == "fetalhc-result.csv" and "without-js" in link["class"].split()
+    kind, _, text = link["href"].partition(",")
+    assert kind == "data:text/csv;charset=utf-8"
+    record = json.loads(unquote(page.find("a", id="dl-json")[0]["href"].partition(",")[2]))
+    assert unquote(text) == csv_text(MeasurementAnswer.model_validate(record))
+    assert unquote(text) == client.post("/csv", json=record, headers=JSON).get_data(as_text=True)
 
 
 def test_uncalibrated_result_page_warns(client, hc18):
