@@ -35,3 +35,19 @@ def test_bootstrap_interval_brackets_the_value():
         low, high = figures[name]["ci95"]
         assert low <= figures[name]["value"] <= high
     assert figures["abs_difference_mm_mean"]["ci95"][1] > figures["abs_difference_mm_mean"]["ci95"][0]
+
+
+def test_signal_summary_ranks_a_signal_that_follows_the_error_first():
+    from fetalhc.evaluation.signals import summary
+
+    rng = np.random.default_rng(0)
+    err = rng.gamma(2.0, 1.0, 60)
+    signals = pd.DataFrame({"filename": [f"{i}.png" for i in range(60)], "subject": np.arange(60) // 2,
+                            "hc_mm": rng.uniform(60, 340, 60), "follows": err + rng.normal(0, 0.05, 60),
+                            "noise": rng.normal(0, 1, 60)})
+    signals["hc_ref_mm"] = signals["hc_mm"] + err
+    signals["abs_error_mm"], signals["relative_error"] = err, err / signals["hc_mm"]
+    table = summary(signals)
+    follows = next(line for line in table.splitlines() if line.startswith("| follows "))
+    assert float(follows.split("|")[2]) > 0.95
+    assert "mean abs error by third of reference HC" in table

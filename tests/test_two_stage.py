@@ -9,7 +9,7 @@ import pytest
 from fetalhc.measurement import Ellipse, fit_ellipse, measure_head
 from fetalhc.measurement.frame import MapFrame
 from fetalhc.measurement.geometry import draw_filled
-from fetalhc.measurement.uncertainty import Uncertainty, calibrate, conformal_quantile
+from fetalhc.measurement.uncertainty import Scale, Uncertainty, calibrate, choose_floor, conformal_quantile
 
 SHAPE = (540, 800)
 HEADS = [Ellipse(400.0, 270.0, 180.0, 140.0, 0.0), Ellipse(380.3, 260.7, 150.2, 110.4, 33.0),
@@ -49,20 +49,35 @@ def test_whole_image_frame_is_the_resize_of_the_first_stage():
     assert np.allclose(frame.to_map(corners), [[-0.5, -0.5], [255.5, 255.5]])
 
 
+def _errors(rng: np.random.Generator, hc: np.ndarray, disagreement: np.ndarray) -> np.ndarray:
+    """Reference HCs whose errors have a 2 mm floor and grow with the stages' disagreement."""
+    return hc + np.hypot(2.0, hc * disagreement) * rng.standard_t(5, np.shape(hc))
+
+
 def test_conformal_quantile_reaches_its_coverage_on_new_errors():
-    """Errors proportional to a known spread: the calibrated interval covers 90 % of fresh ones."""
+    """Errors of a known spread: the calibrated intervals, in mm and in pixels, cover 90 % of fresh ones."""
     rng = np.random.default_rng(0)
-    covered = []
-    for _ in range(200):
-        hc = rng.uniform(60, 340, 60)
-        disagreement = rng.gamma(2.0, 0.006, 60)
-        spread = np.hypot(0.01, disagreement)
-        reference = hc * (1 + spread * rng.standard_t(5, 60))
-        u = calibrate(hc, reference, disagreement, disagreement, level=0.9)
+    covered = {"mm": [], "px": []}
+    for _ in range(300):
+        hc, disagreement = rng.uniform(60, 340, 60), rng.gamma(2.0, 0.006, 60)
+        u = calibrate(hc, _errors(rng, hc, disagreement), disagreement, disagreement, floor_mm=2.0, level=0.9)
         new_hc, new_d = rng.uniform(60, 340), rng.gamma(2.0, 0.006)
-        new_ref = new_hc * (1 + math.hypot(0.01, new_d) * rng.standard_t(5))
-        covered.append(abs(new_ref - new_hc) <= u.half_width(new_hc, new_d))
-    assert 0.85 <= np.mean(covered) <= 0.97
+        new_ref = _errors(rng, new_hc, new_d)
+        for name in covered:
+            covered[name].append(abs(new_ref - new_hc) <= getattr(u, name).half_width(new_hc, new_d))
+    for name, hits in covered.items():
+        assert 0.86 <= np.mean(hits) <= 0.95, name
+
+
+def test_cross_validation_chooses_the_floor_the_errors_have():
+    """Errors with a 2 mm floor: a floor near it gives the narrowest intervals, far from it wider ones."""
+    rng = np.random.default_rng(1)
+    hc, disagreement = rng.uniform(60, 340, 200), rng.gamma(2.0, 0.01, 200)
+    subjects = np.arange(200) // 2
+    floor, widths = choose_floor(hc, _errors(rng, hc, disagreement), disagreement, subjects, 0.9,
+                                 candidates=(0.25, 1.0, 2.0, 4.0, 16.0), draws=50)
+    assert floor in (1.0, 2.0, 4.0)
+    assert widths[floor] < widths[0.25] and widths[floor] < widths[16.0]
 
 
 def test_conformal_quantile_is_the_ranked_score_and_refuses_too_few():
@@ -71,20 +86,26 @@ def test_conformal_quantile_is_the_ranked_score_and_refuses_too_few():
         conformal_quantile(np.arange(1, 5), 0.9)
 
 
-def test_interval_widens_with_disagreement_and_head_size_and_confidence_falls():
-    u = Uncertainty(level=0.9, floor=0.01, quantile=2.0, scores=tuple(np.linspace(0.1, 3.0, 30)),
-                    fair_above=0.02, poor_above=0.04)
-    assert u.half_width(100, 0.0) == pytest.approx(2.0)
-    assert u.half_width(200, 0.0) == pytest.approx(4.0)
-    assert u.half_width(100, 0.03) > u.half_width(100, 0.0)
-    assert u.confidence(0.0) > u.confidence(0.03)
+def test_interval_widens_with_disagreement_and_confidence_falls():
+    scores = tuple(np.linspace(0.1, 3.0, 30))
+    mm = Scale(floor=2.0, relative=False, quantile=1.5, scores=scores)
+    assert mm.half_width(100, 0.0) == pytest.approx(3.0)
+    assert mm.half_width(200, 0.0) == pytest.approx(3.0)   # the floor is millimetres, whatever the size
+    assert mm.half_width(100, 0.03) == pytest.approx(1.5 * math.hypot(2.0, 3.0))
+    assert mm.confidence(100, 0.0) > mm.confidence(100, 0.03)
+    px = Scale(floor=0.01, relative=True, quantile=2.0, scores=scores)
+    assert px.half_width(100, 0.0) == pytest.approx(2.0) and px.half_width(200, 0.0) == pytest.approx(4.0)
 
 
-def test_uncertainty_round_trips_through_its_file(tmp_path):
-    u = calibrate(np.array([100.0] * 20), np.linspace(98, 102, 20), np.full(20, 0.005), np.full(10, 0.005))
+def test_uncertainty_round_trips_through_its_file_and_refuses_the_old_format(tmp_path):
+    u = calibrate(np.array([100.0] * 20), np.linspace(98, 102, 20), np.full(20, 0.005), np.full(10, 0.005),
+                  floor_mm=2.0)
     u.save(tmp_path)
     assert Uncertainty.load(tmp_path) == u
     assert Uncertainty.load(tmp_path / "absent") is None
+    (tmp_path / "uncertainty.json").write_text('{"level": 0.9, "floor": 0.01, "quantile": 1.6, "scores": []}')
+    with pytest.raises(ValueError, match="older format"):
+        Uncertainty.load(tmp_path)
 
 
 def test_the_mean_of_two_fits_is_their_middle_even_when_their_axes_cross():

@@ -1,15 +1,22 @@
 """How far to trust one HC: a split-conformal interval scaled by a measured per-image spread,
 and a verdict that follows it.
 
-The spread of one answer is ``sqrt(floor**2 + d**2)``: ``d`` is how far the two stages' HC
-disagree (relative), ``floor`` the spread every answer has even when they agree. On the
-calibration subjects the scores ``|HC - reference| / (HC * spread)`` are ranked and their
-conformal quantile ``q`` taken (Vovk et al. 2005; Lei et al., JASA 113:1094, 2018): then
-``HC +/- q * HC * spread`` holds the reference HC with probability at least ``level`` for a new
-image from the same population. Widths grow with head size, as the errors do.
+The spread of one answer is ``sqrt(floor**2 + (HC * d)**2)``: ``d`` is how far the two stages'
+HC disagree (relative), ``floor`` the spread every answer has even when they agree. On the
+calibration subjects the scores ``|HC - reference| / spread`` are ranked and their conformal
+quantile ``q`` taken (Vovk et al. 2005; Lei et al., JASA 113:1094, 2018): then
+``HC +/- q * spread`` holds the reference HC with probability at least ``level`` for a new
+image from the same population.
 
-The verdict's thresholds on the spread are fixed on other subjects (the selection part), so
-that the verdict predicts the error without being tuned on what is reported.
+The floor is in millimetres: on the validation subjects that choose and calibrate, the error
+hardly grows with the head's size (about 1.5 mm for the smallest third, 1.7 mm for the
+largest), so an interval proportional to the HC is too narrow for small heads and too wide for
+large ones. Its value is chosen by cross-validation by subject (:func:`choose_floor`). Without a
+pixel size there are no millimetres; the pixel interval then uses a floor proportional to the
+HC, calibrated on the same images.
+
+The verdict's thresholds on the disagreement are fixed on other subjects (the selection part),
+so that the verdict is not tuned on what is reported.
 """
 from __future__ import annotations
 
@@ -24,8 +31,14 @@ from fetalhc.measurement.biometry import Biometry
 from fetalhc.measurement.quality import QualitySignals
 
 UNCERTAINTY_NAME = "uncertainty.json"
-# Chosen before calibration: about the relative error of HC18's best methods (1.8 mm at 180 mm).
-DEFAULT_FLOOR = 0.01
+# The floor of the pixel interval (answers without a pixel size), a share of the HC fixed before
+# calibration: about the relative error of HC18's best methods (1.8 mm at 180 mm).
+RELATIVE_FLOOR = 0.01
+# The millimetre floors cross-validation chooses among.
+FLOOR_CANDIDATES_MM = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+# Floors whose intervals are this close to the narrowest count as as good: the smallest of them is
+# taken, so that the measured disagreement keeps as much say in the width as the data allow.
+FLOOR_WIDTH_TOLERANCE = 0.01
 # The confidence is the calibrated probability that the HC is within this share of an expert's.
 CONFIDENCE_TOLERANCE = 0.02
 
@@ -40,30 +53,69 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
     return float(scores[k - 1])
 
 
+def spreads(hc: np.ndarray, disagreement: np.ndarray, floor: float, relative: bool) -> np.ndarray:
+    """``sqrt(floor**2 + (hc * d)**2)``, the floor a share of ``hc`` when ``relative``."""
+    hc = np.asarray(hc, dtype=float)
+    return np.hypot(floor * hc if relative else floor, hc * np.asarray(disagreement, dtype=float))
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One calibrated interval: in millimetres (``relative`` False) or in any unit (the floor a share
+    of the HC, for answers without a pixel size)."""
+
+    floor: float
+    relative: bool
+    quantile: float              # conformal quantile of the calibration scores
+    scores: tuple[float, ...]    # the calibration scores, sorted (for the confidence)
+
+    @classmethod
+    def fit(cls, hc: np.ndarray, reference: np.ndarray, disagreement: np.ndarray, floor: float, relative: bool,
+            level: float) -> "Scale":
+        scores = np.abs(np.asarray(hc) - np.asarray(reference)) / spreads(hc, disagreement, floor, relative)
+        return cls(floor, relative, conformal_quantile(scores, level), tuple(float(s) for s in np.sort(scores)))
+
+    def half_width(self, hc: float, disagreement: float) -> float:
+        return self.quantile * float(spreads(hc, disagreement, self.floor, self.relative))
+
+    def confidence(self, hc: float, disagreement: float) -> float:
+        """Calibrated probability that ``hc`` is within :data:`CONFIDENCE_TOLERANCE` of the reference."""
+        limit = CONFIDENCE_TOLERANCE * hc / float(spreads(hc, disagreement, self.floor, self.relative))
+        return float(np.searchsorted(self.scores, limit, side="right") / (len(self.scores) + 1))
+
+
+def choose_floor(hc_mm: np.ndarray, reference_mm: np.ndarray, disagreement: np.ndarray, subjects: np.ndarray,
+                 level: float, candidates: tuple[float, ...] = FLOOR_CANDIDATES_MM, draws: int = 200,
+                 seed: int = 0) -> tuple[float, dict[float, float]]:
+    """The millimetre floor whose intervals are narrowest on held-out subjects (the smallest within
+    :data:`FLOOR_WIDTH_TOLERANCE` of the narrowest), and each candidate's mean width: ``draws`` times,
+    half the subjects calibrate and the other half measure the width (every candidate on the same
+    halves). Conformal calibration gives each candidate about the same coverage, so the narrowest
+    interval is the one whose spread follows the errors best."""
+    subjects = np.asarray(subjects)
+    unique = np.unique(subjects)
+    rng = np.random.default_rng(seed)
+    halves = [np.isin(subjects, rng.choice(unique, len(unique) // 2, replace=False)) for _ in range(draws)]
+    widths = {}
+    for floor in candidates:
+        spread = spreads(hc_mm, disagreement, floor, relative=False)
+        scores = np.abs(np.asarray(hc_mm) - np.asarray(reference_mm)) / spread
+        widths[floor] = float(np.mean([2 * conformal_quantile(scores[cal], level) * spread[~cal].mean()
+                                       for cal in halves]))
+    narrowest = min(widths.values())
+    return min(f for f, w in widths.items() if w <= narrowest * (1 + FLOOR_WIDTH_TOLERANCE)), widths
+
+
 @dataclass(frozen=True)
 class Uncertainty:
     """The calibrated interval model of a two-stage network, stored beside it as ``uncertainty.json``."""
 
     level: float                 # coverage of the interval, e.g. 0.9
-    floor: float                 # spread of an answer whose stages agree
-    quantile: float              # conformal quantile of the calibration scores
-    scores: tuple[float, ...]    # the calibration scores, sorted (for the confidence)
-    fair_above: float            # spread above which the verdict is at best Fair
-    poor_above: float            # spread above which it is Poor
+    mm: Scale                    # answers with a pixel size
+    px: Scale                    # answers without one: the floor a share of the HC
+    fair_above: float            # stage disagreement above which the verdict is at best Fair
+    poor_above: float            # stage disagreement above which it is Poor
     provenance: dict = field(default_factory=dict)  # which images fixed each number, and how
-
-    @staticmethod
-    def spread(disagreement: float, floor: float) -> float:
-        return math.hypot(floor, disagreement)
-
-    def half_width(self, hc: float, disagreement: float) -> float:
-        """Half the interval around ``hc`` (same unit), for the stages' relative disagreement."""
-        return self.quantile * hc * self.spread(disagreement, self.floor)
-
-    def confidence(self, disagreement: float) -> float:
-        """Calibrated probability that the HC is within :data:`CONFIDENCE_TOLERANCE` of the reference."""
-        limit = CONFIDENCE_TOLERANCE / self.spread(disagreement, self.floor)
-        return float(np.searchsorted(self.scores, limit, side="right") / (len(self.scores) + 1))
 
     def save(self, folder: Path) -> Path:
         path = Path(folder) / UNCERTAINTY_NAME
@@ -76,22 +128,24 @@ class Uncertainty:
         if not path.is_file():
             return None
         data = json.loads(path.read_text())
-        return cls(**{**data, "scores": tuple(data["scores"])})
+        if "mm" not in data:
+            raise ValueError(f"{path} is of an older format (one interval proportional to the HC): delete it and run "
+                             f"python -m fetalhc.evaluation.calibrate --model {Path(folder)}")
+        scales = {name: Scale(**{**data[name], "scores": tuple(data[name]["scores"])}) for name in ("mm", "px")}
+        return cls(**{**data, **scales})
 
 
-def calibrate(hc: np.ndarray, reference: np.ndarray, disagreement: np.ndarray, selection_disagreement: np.ndarray,
-              level: float = 0.9, floor: float = DEFAULT_FLOOR, flagged_share: float = 0.2,
-              provenance: dict | None = None) -> Uncertainty:
-    """Fit the interval on calibration images (``hc``, ``reference``, ``disagreement``) and the verdict's
-    thresholds on selection images: the ``flagged_share`` with the largest spread are at best Fair, the
-    largest quarter of those Poor."""
-    spread = np.hypot(floor, np.asarray(disagreement, dtype=float))
-    scores = np.abs(np.asarray(hc) - np.asarray(reference)) / (np.asarray(hc) * spread)
-    selection_spread = np.hypot(floor, np.asarray(selection_disagreement, dtype=float))
-    return Uncertainty(level=level, floor=floor, quantile=conformal_quantile(scores, level),
-                       scores=tuple(float(s) for s in np.sort(scores)),
-                       fair_above=float(np.quantile(selection_spread, 1 - flagged_share)),
-                       poor_above=float(np.quantile(selection_spread, 1 - flagged_share / 4)),
+def calibrate(hc_mm: np.ndarray, reference_mm: np.ndarray, disagreement: np.ndarray,
+              selection_disagreement: np.ndarray, floor_mm: float, level: float = 0.9,
+              flagged_share: float = 0.2, provenance: dict | None = None) -> Uncertainty:
+    """Fit both intervals on calibration images (``hc_mm``, ``reference_mm``, ``disagreement``) and the
+    verdict's thresholds on selection images: the ``flagged_share`` with the largest disagreement are
+    at best Fair, the largest quarter of those Poor."""
+    return Uncertainty(level=level,
+                       mm=Scale.fit(hc_mm, reference_mm, disagreement, floor_mm, False, level),
+                       px=Scale.fit(hc_mm, reference_mm, disagreement, RELATIVE_FLOOR, True, level),
+                       fair_above=float(np.quantile(selection_disagreement, 1 - flagged_share)),
+                       poor_above=float(np.quantile(selection_disagreement, 1 - flagged_share / 4)),
                        provenance=provenance or {})
 
 
@@ -119,6 +173,10 @@ def _plausibility(quality: QualitySignals) -> tuple[list[str], list[str]]:
     return raised(POOR_FLAGS), raised(FAIR_FLAGS)
 
 
+def _around(value: float, half: float) -> tuple[float, float]:
+    return max(value - half, 0.0), value + half
+
+
 def judge(biometry: Biometry, disagreement: float | None, refined: bool, uncertainty: Uncertainty | None) -> Trust:
     """The trust of one measurement. Without a calibrated second stage, the segmentation's own
     signals decide (no interval)."""
@@ -126,24 +184,25 @@ def judge(biometry: Biometry, disagreement: float | None, refined: bool, uncerta
     if uncertainty is None or disagreement is None:
         return Trust(None, None, None, quality.confidence, quality.verdict, quality.flags)
     poor, fair = _plausibility(quality)
-    spread = Uncertainty.spread(disagreement, uncertainty.floor)
+    apart = f"the two stages disagree on the HC by {disagreement:.1%}"
     if not refined:
         poor.append("the fine stage found no head where the coarse stage did; the outline is coarse")
-    elif spread > uncertainty.poor_above:
-        poor.append(f"the two stages disagree on the HC by {disagreement:.1%}")
-    elif spread > uncertainty.fair_above:
-        fair.append(f"the two stages disagree on the HC by {disagreement:.1%}")
-    confidence = uncertainty.confidence(disagreement) * (0.5 if poor else 1.0)
-    verdict = "Poor" if poor else "Fair" if fair else "Good"
-
-    def interval(hc: float | None) -> tuple[float, float] | None:
-        if hc is None:
-            return None
-        half = uncertainty.half_width(hc, disagreement)
-        return max(hc - half, 0.0), hc + half
-
-    return Trust(interval(biometry.hc_px), interval(biometry.hc_mm), uncertainty.level, confidence, verdict,
-                 tuple(poor + fair))
+    elif disagreement > uncertainty.poor_above:
+        poor.append(apart)
+    elif disagreement > uncertainty.fair_above:
+        fair.append(apart)
+    hc_px, hc_mm = biometry.hc_px, biometry.hc_mm
+    if hc_mm is None:
+        interval_mm = None
+        interval_px = _around(hc_px, uncertainty.px.half_width(hc_px, disagreement))
+        confidence = uncertainty.px.confidence(hc_px, disagreement)
+    else:  # one interval, in millimetres, also drawn in pixels
+        half_mm = uncertainty.mm.half_width(hc_mm, disagreement)
+        interval_mm = _around(hc_mm, half_mm)
+        interval_px = _around(hc_px, half_mm * hc_px / hc_mm)
+        confidence = uncertainty.mm.confidence(hc_mm, disagreement)
+    return Trust(interval_px, interval_mm, uncertainty.level, confidence * (0.5 if poor else 1.0),
+                 "Poor" if poor else "Fair" if fair else "Good", tuple(poor + fair))
 
 
 def judge_placed(biometry: Biometry) -> Trust:
