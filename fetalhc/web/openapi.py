@@ -66,6 +66,20 @@ def _error(description: str) -> dict:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
+# The answers of a missing key and a missing model: every route that measures gives both, /model the second.
+_UNAUTHORIZED = "unauthorized: missing or wrong X-API-Key while the server requires one."
+_MODEL_UNAVAILABLE = "model_unavailable: the server has no model loaded."
+
+
+def _measuring_responses(own: dict[str, dict]) -> dict[str, dict]:
+    """The responses of a route that measures (POST /, /batch, /ellipse): its own, with the 401 of the
+    key after its 400 and the 503 of the model last, where /openapi.json has always listed them."""
+    items = list(own.items())
+    after_400 = list(own).index("400") + 1
+    return dict([*items[:after_400], ("401", _error(_UNAUTHORIZED)), *items[after_400:],
+                 ("503", _error(_MODEL_UNAVAILABLE))])
+
+
 def _json(description: str, schema: str, html: bool = False) -> dict:
     content: dict = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
     if html:
@@ -176,17 +190,15 @@ def _batch_path() -> dict:
                        "against FETALHC_RATE_LIMIT. Browser posts need the page's CSRF token.",
         "security": [{}, {"apiKey": []}],
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _BATCH_UPLOAD_SCHEMA}}},
-        "responses": {
+        "responses": _measuring_responses({
             "200": _json("One row per image.", "Batch"),
             "400": _error("missing_image: no file in the field images; invalid_field (the message names the "
                           "field); csrf_failed (browser posts only)."),
-            "401": _error("unauthorized: missing or wrong X-API-Key while the server requires one."),
             "413": _error("batch_too_large (FETALHC_BATCH_MAX_MB), too_many_images (FETALHC_BATCH_MAX_IMAGES), "
                           "zip_too_many_entries (FETALHC_ZIP_MAX_ENTRIES), zip_too_large (FETALHC_ZIP_MAX_MB), "
                           "form_too_large."),
             "429": _error("rate_limited: more images than FETALHC_RATE_LIMIT allows."),
-            "503": _error("model_unavailable: the server has no model loaded."),
-        },
+        }),
     }}
 
 
@@ -222,15 +234,13 @@ def _ellipse_path() -> dict:
                        "checks that need no image. Counted by FETALHC_ELLIPSE_RATE_LIMIT, not by the upload limit.",
         "security": [{}, {"apiKey": []}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ELLIPSE_REQUEST}}},
-        "responses": {
+        "responses": _measuring_responses({
             "200": _json("The measurement of the ellipse, without overlay_png_base64.", "Measurement"),
             "400": _error("invalid_json: the body is not a JSON object; invalid_field: the message names the "
                           "field; csrf_failed: the page's token is stale."),
-            "401": _error("unauthorized: missing or wrong X-API-Key while the server requires one."),
             "413": _error("form_too_large: the JSON body is larger than 10 kB."),
             "429": _error("rate_limited: more requests than FETALHC_ELLIPSE_RATE_LIMIT allows."),
-            "503": _error("model_unavailable: the server has no model loaded."),
-        },
+        }),
     }}
 
 
@@ -286,11 +296,10 @@ def openapi_document() -> dict:
                 "parameters": [_MEASURE_FORMAT_PARAM],
                 "requestBody": {"required": True,
                                 "content": {"multipart/form-data": {"schema": _UPLOAD_SCHEMA}}},
-                "responses": {
+                "responses": _measuring_responses({
                     "200": _measured(),
                     "400": _error("missing_image, invalid_field (the message names the field), "
                                   "invalid_frame, or csrf_failed (browser form only)."),
-                    "401": _error("unauthorized: missing or wrong X-API-Key while the server requires one."),
                     "413": _error("file_too_large: the upload exceeds FETALHC_MAX_UPLOAD_MB; form_too_large: "
                                   "more than 1,000 form fields, or a field other than the image above 500 kB."),
                     "415": _error("unsupported_image: empty, not an image, truncated, unsupported DICOM, "
@@ -300,8 +309,7 @@ def openapi_document() -> dict:
                                   "modality, or a shape no ultrasound frame has; needs_calibration: FHIR or SR "
                                   "without a pixel size; needs_dicom: SR of a non-DICOM upload or one without UIDs."),
                     "429": _error("rate_limited: more requests than FETALHC_RATE_LIMIT allows."),
-                    "503": _error("model_unavailable: the server has no model loaded."),
-                },
+                }),
             }},
             "/batch": _batch_path(),
             "/ellipse": _ellipse_path(),
@@ -342,7 +350,7 @@ def openapi_document() -> dict:
                 "summary": "The model card (HTML, or JSON with Accept: application/json or format=json)",
                 "parameters": [_FORMAT_PARAM],
                 "responses": {"200": _json("The loaded model and its card.", "ModelInfo", html=True),
-                              "503": _error("model_unavailable: the server has no model loaded.")},
+                              "503": _error(_MODEL_UNAVAILABLE)},
             }},
             "/key": {"post": {
                 "summary": "The page's access-key form (when FETALHC_API_KEY is set): a right key is kept "
