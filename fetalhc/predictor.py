@@ -32,6 +32,10 @@ from fetalhc.model.loader import Segmenter, load_segmenter
 from fetalhc.record import MeasurementRecord
 from fetalhc.settings import Settings
 
+# Where stage 2 is this sure, its map is the head's core: a region that a threshold of 0.5 joins to a
+# neighbouring structure separates from it here. Fixed, not tuned: no validation image comes to it.
+CORE_THRESHOLD = 0.9
+
 
 class InvalidParameterError(ValueError):
     """A request value (pixel size, gestational age) outside what can be measured with."""
@@ -73,6 +77,7 @@ class Stages:
 
     coarse: Biometry
     fine: Biometry | None
+    at_core: bool = False   # stage 2 found the head only around the surest part of its map
 
     @property
     def disagreement(self) -> float:
@@ -161,7 +166,8 @@ class HeadPredictor:
         spacing = self._checked(image, pixel_size_mm, ga_weeks)
         biometry, stages = self.segment(image.pixels, spacing)
         trust = judge(biometry, None if stages is None else stages.disagreement,
-                      stages is None or stages.fine is not None, self.uncertainty)
+                      stages is None or stages.fine is not None, self.uncertainty,
+                      at_core=stages is not None and stages.at_core)
         return Measurement(image, spacing, biometry, *_interpreted(biometry, ga_weeks),
                            time.perf_counter() - started, trust, stages)
 
@@ -207,6 +213,9 @@ class HeadPredictor:
             return (averaged(coarse, fine) if self.combine == "mean" else fine), Stages(coarse, fine)
         if coarse.quality.evidence >= REJECT_CONFIDENCE:
             return coarse, Stages(coarse, None)
+        core = self._look_at_core(gray, (fine or coarse).ellipse, spacing)
+        if core is not None and core.quality.evidence >= REJECT_CONFIDENCE:
+            return core, Stages(coarse, core, at_core=True)
         raise NoHeadFoundError("no fetal head found: neither stage sees a skull in the image")
 
     def _refine(self, gray: np.ndarray, ellipse: Ellipse, spacing: PixelSpacing | None) -> Biometry | None:
@@ -218,14 +227,28 @@ class HeadPredictor:
             fine = self._window(gray, fine.ellipse, spacing) or fine
         return fine
 
-    def _window(self, gray: np.ndarray, ellipse: Ellipse, spacing: PixelSpacing | None) -> Biometry | None:
+    def _look_at_core(self, gray: np.ndarray, ellipse: Ellipse, spacing: PixelSpacing | None) -> Biometry | None:
+        """Stage 2 once more, around the part of its map around ``ellipse`` where it is surest: a real
+        head whose region ran into a neighbouring structure (a small head beside the dark sac) is
+        found there rather than refused. Only images that would otherwise be refused come here."""
+        try:
+            core = self._window(gray, ellipse, spacing, threshold=CORE_THRESHOLD, quiet=False)
+        except NoHeadFoundError:
+            return None
+        return self._window(gray, core.ellipse, spacing)
+
+    def _window(self, gray: np.ndarray, ellipse: Ellipse, spacing: PixelSpacing | None, threshold: float = 0.5,
+                quiet: bool = True) -> Biometry | None:
+        """Stage 2's fit in a window around ``ellipse``; None when it finds nothing (``quiet``)."""
         frame = MapFrame.around(ellipse, gray.shape, INPUT_SIZE, CROP_MARGIN)
         window = frame.extract(gray).astype(np.float32) / 255.0
         try:
-            return measure_head(self.refiner.predict_batch(window[None])[0], gray.shape, spacing, frame=frame,
-                                reject_below=0.0)
+            return measure_head(self.refiner.predict_batch(window[None])[0], gray.shape, spacing, threshold=threshold,
+                                frame=frame, reject_below=0.0)
         except NoHeadFoundError:
-            return None
+            if quiet:
+                return None
+            raise
 
     def record(self, measurement: Measurement, cls: type[MeasurementRecord] = MeasurementRecord,
                **extra) -> MeasurementRecord:

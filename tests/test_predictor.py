@@ -95,3 +95,18 @@ def test_measure_command_writes_a_row_per_file_and_survives_bad_ones(hc18, valid
     reference = validation_rows.set_index("filename")["head circumference (mm)"]
     for r in ok.itertuples():
         assert abs(r.circumference_mm - reference[r.file.rsplit("/", 1)[-1]]) < 10.0
+
+
+def test_a_small_head_beside_the_sac_is_measured_and_flagged_poor_not_refused(hc18, predictor):
+    """HC18 test image 266_HC.png: a clear small head whose region, at the usual threshold, runs into
+    the dark sac beside it in both stages. Stage 2 finds it around the surest part of its map, and the
+    answer says so (Poor, with the reason) instead of refusing a real head."""
+    m = predictor.measure(load_image_file(hc18 / "test_set" / "266_HC.png"))
+    assert m.stages.at_core and m.trust.verdict == "Poor"
+    assert any("surest" in reason for reason in m.trust.reasons)
+    e = m.biometry.ellipse
+    # The head's disc, not the sac: centred on it, and round (its ratio of axes near a head's).
+    assert abs(e.center_x - 437) < 15 and abs(e.center_y - 310) < 15
+    assert 0.7 < e.semi_minor / e.semi_major <= 1.0 and 70 < e.semi_major < 110
+    low, high = m.trust.interval_px
+    assert low < m.biometry.hc_px < high

@@ -177,14 +177,19 @@ def _around(value: float, half: float) -> tuple[float, float]:
     return max(value - half, 0.0), value + half
 
 
-def judge(biometry: Biometry, disagreement: float | None, refined: bool, uncertainty: Uncertainty | None) -> Trust:
+def judge(biometry: Biometry, disagreement: float | None, refined: bool, uncertainty: Uncertainty | None,
+          at_core: bool = False) -> Trust:
     """The trust of one measurement. Without a calibrated second stage, the segmentation's own
-    signals decide (no interval)."""
+    signals decide (no interval). ``at_core``: stage 2 found the head only around the surest part
+    of its map (a region that had run into a neighbouring structure), which makes it Poor."""
     quality = biometry.quality
     if uncertainty is None or disagreement is None:
         return Trust(None, None, None, quality.confidence, quality.verdict, quality.flags)
     poor, fair = _plausibility(quality)
     apart = f"the two stages disagree on the HC by {disagreement:.1%}"
+    if at_core:
+        poor.append("the head was found only where the network is surest, after its region ran into a neighbouring "
+                    "structure; check the outline")
     if not refined:
         poor.append("the fine stage found no head where the coarse stage did; the outline is coarse")
     elif disagreement > uncertainty.poor_above:
