@@ -231,24 +231,19 @@ class HeadPredictor:
         """Stage 2 once more, around the part of its map around ``ellipse`` where it is surest: a real
         head whose region ran into a neighbouring structure (a small head beside the dark sac) is
         found there rather than refused. Only images that would otherwise be refused come here."""
-        try:
-            core = self._window(gray, ellipse, spacing, threshold=CORE_THRESHOLD, quiet=False)
-        except NoHeadFoundError:
-            return None
-        return self._window(gray, core.ellipse, spacing)
+        core = self._window(gray, ellipse, spacing, threshold=CORE_THRESHOLD)
+        return None if core is None else self._window(gray, core.ellipse, spacing)
 
-    def _window(self, gray: np.ndarray, ellipse: Ellipse, spacing: PixelSpacing | None, threshold: float = 0.5,
-                quiet: bool = True) -> Biometry | None:
-        """Stage 2's fit in a window around ``ellipse``; None when it finds nothing (``quiet``)."""
+    def _window(self, gray: np.ndarray, ellipse: Ellipse, spacing: PixelSpacing | None,
+                threshold: float = 0.5) -> Biometry | None:
+        """Stage 2's fit, at ``threshold``, in a window around ``ellipse``; None when it finds nothing."""
         frame = MapFrame.around(ellipse, gray.shape, INPUT_SIZE, CROP_MARGIN)
         window = frame.extract(gray).astype(np.float32) / 255.0
         try:
             return measure_head(self.refiner.predict_batch(window[None])[0], gray.shape, spacing, threshold=threshold,
                                 frame=frame, reject_below=0.0)
         except NoHeadFoundError:
-            if quiet:
-                return None
-            raise
+            return None
 
     def record(self, measurement: Measurement, cls: type[MeasurementRecord] = MeasurementRecord,
                **extra) -> MeasurementRecord:
