@@ -161,7 +161,9 @@ class MeasurementRecord(_Record):
         description="Calibrated prediction interval [low, high] of the HC in mm, at circumference_interval_level; "
                     "null when uncalibrated or when the model has no calibrated interval.")
     circumference_interval_px: tuple[float, float] | None = Field(
-        description="The same interval in pixels; null only when the model has no calibrated interval.")
+        description="The interval in pixels: the mm interval carried into pixels when calibrated; without a pixel "
+                    "size, its own interval with a floor of 1 % of the HC. Null only when the model has no "
+                    "calibrated interval.")
     circumference_interval_level: float | None = Field(
         description="Coverage the interval was calibrated for on held-out subjects, e.g. 0.9.")
     stage_disagreement: float | None = Field(
