@@ -18,6 +18,11 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
 
 # The decimals of every length the project reports (HC, BPD, OFD, their interval; mm and pixels).
 LENGTH_DIGITS = 2
+# The decimals of the fitted ellipse's centre, semi-axes and angle. More than a length's: a client
+# sends the automatic ellipse back with an edited one (POST /ellipse), and the lengths measured
+# again from it must round to the digits first reported. At two decimals of a pixel the HC could
+# move by a few thousandths of a millimetre and show one hundredth more or less.
+GEOMETRY_DIGITS = 4
 
 
 def fixed(value: float, digits: int = LENGTH_DIGITS) -> str:

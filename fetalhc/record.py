@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 import fetalhc
-from fetalhc.numbers import fixed, rounded
+from fetalhc.numbers import GEOMETRY_DIGITS, fixed, rounded
 
 if TYPE_CHECKING:
     from fetalhc.predictor import Measurement
@@ -277,8 +277,9 @@ def alerts_of(m: "Measurement") -> list[dict]:
 
 
 def _ellipse(e) -> dict:
-    return {"center_x_px": rounded(e.center_x), "center_y_px": rounded(e.center_y), "semi_major_px":
-            rounded(e.semi_major), "semi_minor_px": rounded(e.semi_minor), "angle_deg": rounded(e.angle_deg)}
+    return {"center_x_px": rounded(e.center_x, GEOMETRY_DIGITS), "center_y_px": rounded(e.center_y, GEOMETRY_DIGITS),
+            "semi_major_px": rounded(e.semi_major, GEOMETRY_DIGITS),
+            "semi_minor_px": rounded(e.semi_minor, GEOMETRY_DIGITS), "angle_deg": rounded(e.angle_deg, GEOMETRY_DIGITS)}
 
 
 def _automatic(b) -> dict | None:
