@@ -9,8 +9,8 @@ quantile ``q`` taken (Vovk et al. 2005; Lei et al., JASA 113:1094, 2018): then
 image from the same population.
 
 The floor is in millimetres: on the validation subjects that choose and calibrate, the error
-hardly grows with the head's size (about 1.5 mm for the smallest third, 1.7 mm for the
-largest), so an interval proportional to the HC is too narrow for small heads and too wide for
+hardly grows with the head's size (1.4 to 1.7 mm on average in each third of head size, for both
+stage-2 networks measured; docs/trust.md), so an interval proportional to the HC is too narrow for small heads and too wide for
 large ones. Its value is chosen by cross-validation by subject (:func:`choose_floor`). Without a
 pixel size there are no millimetres; the pixel interval then uses a floor proportional to the
 HC, calibrated on the same images.
