@@ -19,7 +19,8 @@ import pandas as pd
 from fetalhc.data.dataset import DEFAULT_DATASET_CSV, read_dataset_table
 from fetalhc.data.split import PARTS_SEED, part_of_validation
 from fetalhc.evaluation.evaluate import evaluate_table
-from fetalhc.measurement.uncertainty import FLOOR_CANDIDATES_MM, RELATIVE_FLOOR, calibrate, choose_floor
+from fetalhc.measurement.uncertainty import (FLOOR_CANDIDATES_MM, FLOOR_DRAWS, FLOOR_WIDTH_TOLERANCE,
+                                              RELATIVE_FLOOR, calibrate, choose_floor)
 from fetalhc.predictor import load_predictor
 from fetalhc.settings import Settings
 
@@ -48,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     both = pd.concat([sel, cal])
     floor_mm, widths = choose_floor(both["hc_pred_mm"].to_numpy(), both["hc_ref_mm"].to_numpy(),
                                     both["stage_disagreement"].to_numpy(), both["subject"].to_numpy(), args.level)
-    print("mean width on held-out subjects by floor: " +
-          ", ".join(f"{floor:g} mm: {width:.2f} mm" for floor, width in widths.items()))
+    by_floor = ", ".join(f"{floor:g} mm: {width:.2f} mm" for floor, width in widths.items())
+    print(f"mean width on held-out subjects by floor: {by_floor}")
     uncertainty = calibrate(cal["hc_pred_mm"].to_numpy(), cal["hc_ref_mm"].to_numpy(),
                             cal["stage_disagreement"].to_numpy(), sel["stage_disagreement"].to_numpy(), floor_mm,
                             level=args.level, flagged_share=args.flagged_share, provenance={
@@ -57,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
                                             f"{cal['subject'].nunique()} subjects) of the validation subjects "
                                             f"(fetalhc/data/split.py, seed {PARTS_SEED})",
                                 "floor_mm": f"{floor_mm:g} mm, of {', '.join(f'{c:g}' for c in FLOOR_CANDIDATES_MM)}: "
-                                            f"the smallest within 1 % of the narrowest mean interval on held-out subjects over 200 random halves "
-                                            f"of the selection and calibration subjects ({len(both)} images; "
-                                            f"mean width by floor {{{', '.join(f'{k:g}: {v:.2f}' for k, v in widths.items())}}} mm)",
+                                            f"the smallest within {FLOOR_WIDTH_TOLERANCE:.0%} of the narrowest mean interval "
+                                            f"on held-out subjects over {FLOOR_DRAWS} random halves of the selection and "
+                                            f"calibration subjects ({len(both)} images; mean width by floor: {by_floor})",
                                 "floor_px": f"{RELATIVE_FLOOR} of the HC, fixed before calibration (answers without a "
                                             f"pixel size)",
                                 "verdict": f"thresholds on the stage disagreement at its {1 - args.flagged_share:.0%} "

@@ -39,6 +39,8 @@ FLOOR_CANDIDATES_MM = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 # Floors whose intervals are this close to the narrowest count as as good: the smallest of them is
 # taken, so that the measured disagreement keeps as much say in the width as the data allow.
 FLOOR_WIDTH_TOLERANCE = 0.01
+# Random halves of the subjects the cross-validation of the floor draws.
+FLOOR_DRAWS = 200
 # The confidence is the calibrated probability that the HC is within this share of an expert's.
 CONFIDENCE_TOLERANCE = 0.02
 
@@ -85,13 +87,14 @@ class Scale:
 
 
 def choose_floor(hc_mm: np.ndarray, reference_mm: np.ndarray, disagreement: np.ndarray, subjects: np.ndarray,
-                 level: float, candidates: tuple[float, ...] = FLOOR_CANDIDATES_MM, draws: int = 200,
+                 level: float, candidates: tuple[float, ...] = FLOOR_CANDIDATES_MM, draws: int = FLOOR_DRAWS,
                  seed: int = 0) -> tuple[float, dict[float, float]]:
     """The millimetre floor whose intervals are narrowest on held-out subjects (the smallest within
     :data:`FLOOR_WIDTH_TOLERANCE` of the narrowest), and each candidate's mean width: ``draws`` times,
     half the subjects calibrate and the other half measure the width (every candidate on the same
     halves). Conformal calibration gives each candidate about the same coverage, so the narrowest
     interval is the one whose spread follows the errors best."""
+    hc_mm, reference_mm, disagreement = (np.asarray(a, dtype=float) for a in (hc_mm, reference_mm, disagreement))
     subjects = np.asarray(subjects)
     unique = np.unique(subjects)
     rng = np.random.default_rng(seed)
@@ -99,9 +102,9 @@ def choose_floor(hc_mm: np.ndarray, reference_mm: np.ndarray, disagreement: np.n
     widths = {}
     for floor in candidates:
         spread = spreads(hc_mm, disagreement, floor, relative=False)
-        scores = np.abs(np.asarray(hc_mm) - np.asarray(reference_mm)) / spread
-        widths[floor] = float(np.mean([2 * conformal_quantile(scores[cal], level) * spread[~cal].mean()
-                                       for cal in halves]))
+        widths[floor] = float(np.mean([
+            2 * Scale.fit(hc_mm[cal], reference_mm[cal], disagreement[cal], floor, False, level).quantile
+            * spread[~cal].mean() for cal in halves]))
     narrowest = min(widths.values())
     return min(f for f, w in widths.items() if w <= narrowest * (1 + FLOOR_WIDTH_TOLERANCE)), widths
 
