@@ -59,12 +59,16 @@ def test_quick_two_stage_training_publishes_a_second_stage_the_predictor_uses(mi
     assert "starting from the weights of" in result.stdout and "stage 2" in result.stdout
     bundle = tmp_path / "two_stage"
     shutil.copytree(model_dir, bundle, ignore=shutil.ignore_patterns(STAGE2_DIR, "uncertainty.json"))
+    # The same run stands in for two earlier runs of a chain of warm restarts: the card lists all three.
     result = subprocess.run([sys.executable, "-m", "fetalhc.model.publish", "--run", str(run), "--stage", "2",
+                             "--warm-start-run", str(run), "--warm-start-run", str(run),
                              "--dataset-csv", str(mini_dataset_csv), "--out", str(bundle)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     card = json.loads((bundle / STAGE2_DIR / "model_card.json").read_text())
     assert card["name"] == "dag_vnet_stage2" and "last epoch" in card["training"]["selection"]
+    stages = card["training"]["stages"]
+    assert len(stages) == 3 and card["training"]["epochs_total"] == 3 * stages[0]["epochs_run"]
     predictor = load_predictor(Settings(), model_dir=bundle)
     assert predictor.refiner is not None and predictor.uncertainty is None
     image = LoadedImage(cv2.imread(str(mini_dataset_csv.parent / "hc18" / "training_set" / "000_HC.png"), 0), None, "png")

@@ -13,6 +13,7 @@ import argparse
 import json
 import shutil
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -52,12 +53,12 @@ def _kept(run: Path) -> str:
     return _summary(run).get("kept", "best")
 
 
-def build_card(model, run: Path, dataset_csv: Path, warm_start_run: Path | None = None, stage: int = 1,
+def build_card(model, run: Path, dataset_csv: Path, earlier_runs: Sequence[Path] = (), stage: int = 1,
                hardware: str = "2 CPU cores") -> dict:
     table = read_dataset_table(dataset_csv)
     val = table[table["split"] == "validation"]
     history = pd.read_csv(run / "history.csv")
-    stages = ([_stage(warm_start_run)] if warm_start_run else []) + [_stage(run)]
+    stages = [_stage(r) for r in earlier_runs] + [_stage(run)]
     kept = _kept(run)
     chosen = history.iloc[-1] if kept == "last" else history.loc[history["val_hc_mae_mm"].idxmin()]
     widths = [model.get_layer(f"enc{i}_add").output.shape[-1] for i in range(5)]
@@ -118,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(chosen on the selection part of the validation subjects)")
     p.add_argument("--dataset-csv", type=Path, default=DEFAULT_DATASET_CSV)
     p.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
-    p.add_argument("--warm-start-run", type=Path, default=None,
-                   help="the run --run started from (train.py --init-from), for the card")
+    p.add_argument("--warm-start-run", type=Path, action="append", default=[],
+                   help="the run --run started from (train.py --init-from), for the card; repeat it for each "
+                        "earlier run of a chain of warm restarts, the first first")
     p.add_argument("--hardware", default="2 CPU cores", help="where it was trained, for the card")
     args = p.parse_args(argv)
     import keras
