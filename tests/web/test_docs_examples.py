@@ -7,15 +7,14 @@ from one request to the next.
 """
 from __future__ import annotations
 
-import io
 import json
 import re
-import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
+
+from testkit.samples import JSON, black_png, upload
+from testkit.zips import zip_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED = [ROOT / "README.md", ROOT / "docs" / "api.md"]
@@ -23,6 +22,8 @@ BATCH_GUIDE = ROOT / "docs" / "batch.md"
 # Different for every request, or measured on another machine.
 PER_REQUEST = {"request_id", "processing_time", "processing_time_ms", "measured_at"}
 ELIDED = "..."
+# The form of every documented curl.
+FORM = {"pixel_size_mm": "0.0799", "ga_weeks": "13"}
 
 
 def _documented_answer(doc: Path, curl: str) -> dict:
@@ -34,16 +35,23 @@ def _documented_answer(doc: Path, curl: str) -> dict:
 
 
 def _differences(documented, served, path: str = "") -> list[str]:
+    """Where ``served`` does not say what ``documented`` prints; elided parts match anything."""
     if isinstance(documented, dict):
         if not isinstance(served, dict):
             return [f"{path}: documented an object, served {served!r}"]
-        return [d for key, value in documented.items() if key != ELIDED and key not in PER_REQUEST
-                for d in (_differences(value, served[key], f"{path}.{key}") if key in served
-                          else [f"{path}.{key}: documented, not served"])]
+        found = []
+        for key, value in documented.items():
+            if key == ELIDED or key in PER_REQUEST:
+                continue
+            if key not in served:
+                found.append(f"{path}.{key}: documented, not served")
+            else:
+                found += _differences(value, served[key], f"{path}.{key}")
+        return found
     if isinstance(documented, list):
         if not isinstance(served, list):
             return [f"{path}: documented a list, served {served!r}"]
-        kept = [d for d in documented if d != ELIDED]
+        kept = [d for d in documented if d != ELIDED]  # the doc shows the first items only
         return [d for i, value in enumerate(kept) for d in _differences(value, served[i], f"{path}[{i}]")]
     if isinstance(documented, str) and documented.endswith(ELIDED):  # a text cut short in the doc
         stem = documented[:-len(ELIDED)].rstrip()
@@ -53,9 +61,8 @@ def _differences(documented, served, path: str = "") -> list[str]:
 
 @pytest.fixture(scope="module")
 def served(app, hc18):
-    with open(hc18 / "training_set" / "010_HC.png", "rb") as f:
-        response = app.test_client().post("/", data={"image": (f, "010_HC.png"), "pixel_size_mm": "0.0799", "ga_weeks": "13"},
-                               headers={"Accept": "application/json"})
+    image = (hc18 / "training_set" / "010_HC.png").read_bytes()
+    response = app.test_client().post("/", data={"image": upload(image, "010_HC.png"), **FORM}, headers=JSON)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
 
@@ -69,16 +76,11 @@ def test_the_documented_answer_is_served(doc, served):
 
 def test_the_documented_batch_answer_is_served(app, hc18):
     """The zip the batch guide describes: 010_2HC.png, then a black 800x540 frame."""
-    blank = io.BytesIO()
-    Image.fromarray(np.zeros((540, 800), np.uint8)).save(blank, "PNG")
-    exam = io.BytesIO()
-    with zipfile.ZipFile(exam, "w") as zf:
-        zf.write(hc18 / "training_set" / "010_2HC.png", "010_2HC.png")
-        zf.writestr("blank.png", blank.getvalue())
-    with open(hc18 / "training_set" / "010_HC.png", "rb") as f:
-        response = app.test_client().post(
-            "/batch", data={"images": [(f, "010_HC.png"), (io.BytesIO(exam.getvalue()), "exam.zip")],
-                            "pixel_size_mm": "0.0799", "ga_weeks": "13"}, headers={"Accept": "application/json"})
+    images = hc18 / "training_set"
+    exam = zip_of({"010_2HC.png": (images / "010_2HC.png").read_bytes(), "blank.png": black_png(800, 540)})
+    response = app.test_client().post("/batch", data={
+        "images": [upload((images / "010_HC.png").read_bytes(), "010_HC.png"), upload(exam, "exam.zip")], **FORM},
+        headers=JSON)
     assert response.status_code == 200, response.get_data(as_text=True)
     documented = _documented_answer(BATCH_GUIDE, "-F images=@training_set/010_HC.png -F images=@exam.zip")
     assert len(documented["results"]) == 3
