@@ -277,9 +277,9 @@ def alerts_of(m: "Measurement") -> list[dict]:
 
 
 def _ellipse(e) -> dict:
-    return {"center_x_px": rounded(e.center_x, GEOMETRY_DIGITS), "center_y_px": rounded(e.center_y, GEOMETRY_DIGITS),
-            "semi_major_px": rounded(e.semi_major, GEOMETRY_DIGITS),
-            "semi_minor_px": rounded(e.semi_minor, GEOMETRY_DIGITS), "angle_deg": rounded(e.angle_deg, GEOMETRY_DIGITS)}
+    values = {"center_x_px": e.center_x, "center_y_px": e.center_y, "semi_major_px": e.semi_major,
+              "semi_minor_px": e.semi_minor, "angle_deg": e.angle_deg}
+    return {key: rounded(value, GEOMETRY_DIGITS) for key, value in values.items()}
 
 
 def _automatic(b) -> dict | None:
