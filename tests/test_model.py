@@ -14,6 +14,7 @@ from fetalhc.imaging.types import LoadedImage
 from fetalhc.measurement import NoHeadFoundError
 from fetalhc.model.constants import STAGE2_DIR
 from fetalhc.model.loader import ModelLoadError, load_segmenter
+from fetalhc.model.losses import boundary_dice_bce_loss, boundary_weights, dice_bce_loss
 from fetalhc.model.network import HEAD_NAMES, build_dag_vnet
 from fetalhc.predictor import load_predictor
 from fetalhc.settings import Settings
@@ -27,6 +28,26 @@ def test_network_has_three_named_full_resolution_heads():
     assert all(0.0 <= float(o.numpy().min()) and float(o.numpy().max()) <= 1.0 for o in out)
     assert 1_000_000 < model.count_params() < 5_000_000
     assert any("att" in layer.name and "gate" in layer.name for layer in model.layers)
+
+
+def test_boundary_loss_weighs_errors_at_the_outline_more_than_the_plain_loss():
+    """The same number of wrong pixels costs more on the outline's band than far from the head."""
+    yy, xx = np.mgrid[:64, :64]
+    r2 = (yy - 32) ** 2 + (xx - 32) ** 2
+    target = (r2 < 20 ** 2).astype(np.float32)[None, ..., None]
+    shrunk = target.copy()
+    shrunk[0, (r2 >= 18 ** 2) & (r2 < 20 ** 2), 0] = 0  # the outer rim missed
+    wrong = int((target - shrunk).sum())
+    stray = target.copy()
+    stray[0, :4, :wrong // 4, 0] = 1  # as many pixels wrong in a corner
+    assert int((stray - target).sum()) == wrong
+
+    def ratio(loss):
+        return float(loss(target, np.clip(shrunk, 0.02, 0.98))[0]) / float(loss(target, np.clip(stray, 0.02, 0.98))[0])
+
+    assert ratio(boundary_dice_bce_loss) > 2 * ratio(dice_bce_loss)
+    weights = np.asarray(boundary_weights(target))
+    assert weights.min() == 1.0 and weights.max() == 5.0 and weights[0, 32, 32] == 1.0 and weights[0, 32, 12] == 5.0
 
 
 def test_quick_training_writes_a_loadable_savedmodel(mini_dataset_csv, tmp_path):
@@ -50,10 +71,12 @@ def test_quick_training_writes_a_loadable_savedmodel(mini_dataset_csv, tmp_path)
 
 
 def test_quick_two_stage_training_publishes_a_second_stage_the_predictor_uses(mini_dataset_csv, model_dir, tmp_path):
-    """Stage 2 starts from stage 1's weights, keeps its last epoch, and is published beside stage 1."""
+    """Stage 2 starts from stage 1's weights, keeps its last epoch, and is published beside stage 1 with
+    the loss it was trained with."""
     run = tmp_path / "stage2"
     result = subprocess.run([sys.executable, "-m", "fetalhc.training.train", "--quick", "--stage", "2", "--keep", "last",
-                             "--init-from", str(model_dir), "--dataset-csv", str(mini_dataset_csv), "--out", str(run)],
+                             "--init-from", str(model_dir), "--loss", "boundary", "--dataset-csv", str(mini_dataset_csv),
+                             "--out", str(run)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "starting from the weights of" in result.stdout and "stage 2" in result.stdout
@@ -69,6 +92,7 @@ def test_quick_two_stage_training_publishes_a_second_stage_the_predictor_uses(mi
     assert card["name"] == "dag_vnet_stage2" and "last epoch" in card["training"]["selection"]
     stages = card["training"]["stages"]
     assert len(stages) == 3 and card["training"]["epochs_total"] == 3 * stages[0]["epochs_run"]
+    assert all(st["loss"] == "boundary" for st in stages) and "band" in card["training"]["loss"]
     predictor = load_predictor(Settings(), model_dir=bundle)
     assert predictor.refiner is not None and predictor.uncertainty is None
     image = LoadedImage(cv2.imread(str(mini_dataset_csv.parent / "hc18" / "training_set" / "000_HC.png"), 0), None, "png")

@@ -24,6 +24,7 @@ from fetalhc.data.dataset import DEFAULT_DATASET_CSV, read_dataset_table
 from fetalhc.data.split import SPLIT_SEED, VALIDATION_FRACTION
 from fetalhc.model.constants import CROP_MARGIN, STAGE2_DIR
 from fetalhc.model.loader import CARD_NAME
+from fetalhc.model.losses import BOUNDARY_BAND_PX, BOUNDARY_EXTRA_WEIGHT
 from fetalhc.paths import DEFAULT_MODEL_DIR
 
 _INPUTS = {
@@ -31,6 +32,13 @@ _INPUTS = {
     2: f"a square window of side {2 * CROP_MARGIN:g} x the stage-1 ellipse's semi-major axis, centred on it and "
        "rotated so that its major axis is horizontal (fetalhc/measurement/frame.py MapFrame.around), "
        "resampled to 256x256 (area-averaged first when shrinking), divided by 255",
+}
+
+
+_LOSSES = {
+    "dice_bce": "per head soft Dice + BCE",
+    "boundary": f"per head soft Dice + BCE whose pixels on the band {BOUNDARY_BAND_PX} map pixels wide around the "
+                f"reference outline weigh {1 + BOUNDARY_EXTRA_WEIGHT:g} times (fetalhc/model/losses.py)",
 }
 
 
@@ -42,7 +50,8 @@ def _stage(run: Path) -> dict:
     summary = _summary(run)
     stage = {"run": run.name, "command": summary["command"], "epochs_run": int(summary["epochs_run"]),
              "train_minutes": round(float(summary["train_minutes"]), 1),
-             "keras_backend": summary.get("keras_backend", "tensorflow")}
+             "keras_backend": summary.get("keras_backend", "tensorflow"),
+             "loss": summary.get("loss", "dice_bce")}  # runs before the --loss choice used Dice + BCE
     if summary.get("best_epoch") is not None:  # a run from a pack validates nothing
         stage["best_epoch"] = int(summary["best_epoch"])
         stage["best_val_hc_mae_mm"] = round(float(summary["best_val_hc_mae_mm"]), 4)
@@ -90,7 +99,7 @@ def build_card(model, run: Path, dataset_csv: Path, earlier_runs: Sequence[Path]
             "stages": stages,
             "epochs_total": sum(st["epochs_run"] for st in stages),
             "train_minutes_total": round(sum(st["train_minutes"] for st in stages), 1),
-            "loss": "per head soft Dice + BCE, weights 1.0 / 0.5 / 0.25 (main / aux 1 / aux 2)",
+            "loss": f"{_LOSSES[stages[-1]['loss']]}, weights 1.0 / 0.5 / 0.25 (main / aux 1 / aux 2)",
             "augmentation": "on the fly, fetalhc.data.augment.build_transform (soft masks, linear interpolation)",
             "optimizer": "Adam, cosine-decayed learning rate (a fresh schedule in each stage)",
             "selection": "the last epoch of the cosine schedule, a rule fixed before training: no validation "

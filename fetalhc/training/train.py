@@ -52,6 +52,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=None, help=f"default {EPOCHS} (2 with --quick)")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     p.add_argument("--lr", type=float, default=LEARNING_RATE)
+    p.add_argument("--loss", choices=("dice_bce", "boundary"), default="dice_bce",
+                   help="boundary: the cross-entropy weighs the band around the reference outline five times")
     p.add_argument("--widths", type=str, default=",".join(map(str, DEFAULT_WIDTHS)))
     p.add_argument("--patience", type=int, default=PATIENCE, help="early stopping, in epochs")
     p.add_argument("--time-budget-min", type=float, default=None,
@@ -81,7 +83,7 @@ def main(argv=None) -> int:
 
     import keras
 
-    from fetalhc.model.losses import HEAD_LOSS_WEIGHTS, dice_bce_loss, dice_coefficient
+    from fetalhc.model.losses import HEAD_LOSS_WEIGHTS, LOSSES, dice_coefficient
     from fetalhc.model.network import HEAD_NAMES, build_dag_vnet
     from fetalhc.training.data import AugmentedBatches, Split, load_crop_dataset, load_dataset
     from fetalhc.training.plots import plot_learning_curves, save_pair_overlays
@@ -127,7 +129,7 @@ def main(argv=None) -> int:
             args.lr, decay_steps=args.epochs * steps, alpha=0.02,
             warmup_target=None)
         model.compile(optimizer=keras.optimizers.Adam(schedule),
-                      loss={h: dice_bce_loss for h in HEAD_NAMES}, loss_weights=HEAD_LOSS_WEIGHTS,
+                      loss={h: LOSSES[args.loss] for h in HEAD_NAMES}, loss_weights=HEAD_LOSS_WEIGHTS,
                       metrics={"main_output": [dice_coefficient]})
     print(f"DAG V-Net: {model.count_params():,} parameters, {steps} steps per epoch")
 
@@ -182,7 +184,7 @@ def main(argv=None) -> int:
                "best_val_hc_mae_mm": best_mae if validated else None, "train_minutes": (time.time() - started) / 60,
                "keras_backend": keras.backend.backend(),
                "init_from": str(args.init_from) if args.init_from else None,
-               "stage": args.stage, "kept": args.keep,
+               "stage": args.stage, "kept": args.keep, "loss": args.loss,
                "command": "python -m fetalhc.training.train " + " ".join(argv if argv is not None else sys.argv[1:])}
     (args.out / "train_summary.json").write_text(json.dumps(summary, indent=2))
     # The kept network without its optimizer state: a third of the size, all that publishing and
